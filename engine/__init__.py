@@ -1,0 +1,40 @@
+"""Teamflow's workflow engine: definitions, instances, task queues, timers, audit and people.
+
+The web app and the CLI use only what this module exports.
+"""
+
+from engine.db import Base, make_engine, make_session_factory, utcnow
+from engine.errors import (
+    ConflictError,
+    DefinitionError,
+    DefinitionProblem,
+    EngineError,
+    FieldProblem,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from engine.services import audit, definitions, instances, people, task_queue, timers
+from engine.settings import EngineSettings
+
+__all__ = [
+    "Base",
+    "ConflictError",
+    "DefinitionError",
+    "DefinitionProblem",
+    "EngineError",
+    "EngineSettings",
+    "FieldProblem",
+    "InvalidInputError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "audit",
+    "definitions",
+    "instances",
+    "make_engine",
+    "make_session_factory",
+    "people",
+    "task_queue",
+    "timers",
+    "utcnow",
+]

@@ -1,0 +1,1 @@
+"""Wrap SpiffWorkflow: the only package that imports it."""

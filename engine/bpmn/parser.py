@@ -1,0 +1,483 @@
+"""Parse and check BPMN/DMN files: hardened XML, SpiffWorkflow's Camunda parser, Teamflow's own rules."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from engine.bpmn import lanes
+from engine.bpmn.scripting import ScriptCompileError, compile_expression, compile_script
+from engine.errors import DefinitionError, DefinitionProblem
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+DMN_NAMESPACES = (
+    "https://www.omg.org/spec/DMN/20191111/MODEL/",
+    "http://www.omg.org/spec/DMN/20180521/MODEL/",
+    "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
+    "https://www.omg.org/spec/DMN/20230324/MODEL/",
+)
+NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS}
+HUMAN_TAGS = ("userTask", "manualTask", "task")
+FORM_TYPES = {"string", "long", "boolean", "date", "enum", "double"}
+CONSTRAINTS = {"required", "min", "max", "minlength", "maxlength", "readonly"}
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
+    )
+
+
+@dataclass
+class ParsedProcess:
+    """One executable process of a deployment, ready to store as a version."""
+
+    key: str
+    name: str
+    documentation: str
+    bpmn_file: str
+    files: dict[str, str]
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    task_meta: dict[str, dict[str, Any]]
+    start_groups: list[str] = field(default_factory=list)
+
+    @property
+    def content_hash(self) -> str:
+        digest = hashlib.sha256()
+        for name in sorted(self.files):
+            digest.update(name.encode() + b"\0" + self.files[name].encode() + b"\0")
+        return digest.hexdigest()
+
+
+@dataclass
+class _Doc:
+    name: str
+    text: str
+    root: Any
+    kind: str  # "bpmn" or "dmn"
+    lines: dict[str, int] = field(default_factory=dict)
+
+
+def _line_of(doc: _Doc, element_id: str | None) -> int | None:
+    return doc.lines.get(element_id or "")
+
+
+def _load(files: Sequence[tuple[str, bytes]], problems: list[DefinitionProblem]) -> list[_Doc]:
+    docs: list[_Doc] = []
+    for name, content in files:
+        if not name.endswith((".bpmn", ".dmn", ".bpmn20.xml", ".xml")):
+            problems.append(DefinitionProblem(name, None, None, "only .bpmn and .dmn files can be deployed"))
+            continue
+        if len(content) > MAX_FILE_BYTES:
+            problems.append(DefinitionProblem(name, None, None, "file is larger than 5 MB"))
+            continue
+        try:
+            text = content.decode("utf-8-sig")
+            root = etree.fromstring(text.encode("utf-8"), _parser())
+        except UnicodeDecodeError:
+            problems.append(DefinitionProblem(name, None, None, "file is not UTF-8 text"))
+            continue
+        except etree.XMLSyntaxError as exc:
+            problems.append(DefinitionProblem(name, None, exc.lineno, f"not well-formed XML: {exc.msg}"))
+            continue
+        tree = root.getroottree()
+        if tree.docinfo.doctype:
+            problems.append(DefinitionProblem(name, None, 1, "a DOCTYPE (DTD or entities) is not allowed"))
+            continue
+        qname = etree.QName(root)
+        if qname.namespace == BPMN_NS and qname.localname == "definitions":
+            kind = "bpmn"
+        elif qname.namespace in DMN_NAMESPACES and qname.localname == "definitions":
+            kind = "dmn"
+        else:
+            problems.append(
+                DefinitionProblem(name, None, root.sourceline, f"root element {root.tag} is not BPMN 2.0 or DMN")
+            )
+            continue
+        doc = _Doc(name, text, root, kind)
+        for element in root.iter():
+            if isinstance(element.tag, str) and element.get("id"):
+                doc.lines.setdefault(element.get("id"), element.sourceline)
+        docs.append(doc)
+    return docs
+
+
+def _text(element: Any) -> str:
+    return (element.text or "").strip()
+
+
+def _documentation(element: Any) -> str:
+    docs = element.findall(f"{{{BPMN_NS}}}documentation")
+    return "\n".join(_text(d) for d in docs if _text(d))
+
+
+def _form_fields(task: Any) -> list[dict[str, Any]]:
+    fields = []
+    for xml_field in task.iterfind(".//camunda:formData/camunda:formField", NS):
+        constraints = {
+            c.get("name"): c.get("config")
+            for c in xml_field.iterfind("camunda:validation/camunda:constraint", NS)
+        }
+        fields.append(
+            {
+                "id": xml_field.get("id") or "",
+                "label": xml_field.get("label") or xml_field.get("id") or "",
+                "type": xml_field.get("type") or "string",
+                "default": xml_field.get("defaultValue"),
+                "constraints": constraints,
+                "options": [
+                    {"id": v.get("id") or "", "name": v.get("name") or v.get("id") or ""}
+                    for v in xml_field.iterfind("camunda:value", NS)
+                ],
+                "line": xml_field.sourceline,
+            }
+        )
+    return fields
+
+
+def _lane_index(root: Any) -> dict[str, str]:
+    index: dict[str, str] = {}
+    # Deeper lanes come later in document order, so the innermost lane wins.
+    for lane in root.iterfind(".//bpmn:lane", NS):
+        for ref in lane.iterfind("bpmn:flowNodeRef", NS):
+            if ref.text:
+                index[ref.text.strip()] = lane.get("name") or lane.get("id") or ""
+    return index
+
+
+def _task_meta(doc: _Doc) -> dict[str, dict[str, Any]]:
+    lane_of = _lane_index(doc.root)
+    meta: dict[str, dict[str, Any]] = {}
+    for tag in HUMAN_TAGS:
+        for task in doc.root.iterfind(f".//bpmn:{tag}", NS):
+            element_id = task.get("id")
+            meta[element_id] = {
+                "type": tag,
+                "name": task.get("name") or element_id,
+                "documentation": _documentation(task),
+                "candidate_groups": lanes.split_list(task.get(f"{{{CAMUNDA_NS}}}candidateGroups")),
+                "candidate_users": lanes.split_list(task.get(f"{{{CAMUNDA_NS}}}candidateUsers")),
+                "assignee": task.get(f"{{{CAMUNDA_NS}}}assignee"),
+                "due_date": task.get(f"{{{CAMUNDA_NS}}}dueDate"),
+                "priority": task.get(f"{{{CAMUNDA_NS}}}priority"),
+                "lane": lane_of.get(element_id),
+                "form": _form_fields(task),
+                "line": task.sourceline,
+            }
+    return meta
+
+
+class _Checker:
+    """Teamflow's own checks, run on the XML so that every problem carries its line."""
+
+    def __init__(self, doc: _Doc, groups: Mapping[str, str], problems: list[DefinitionProblem]) -> None:
+        self.doc = doc
+        self.groups = groups
+        self.problems = problems
+
+    def add(self, element: Any, message: str) -> None:
+        element_id = element.get("id") if element is not None else None
+        line = element.sourceline if element is not None else None
+        self.problems.append(DefinitionProblem(self.doc.name, element_id, line, message))
+
+    def run(self, meta: dict[str, dict[str, Any]]) -> None:
+        root = self.doc.root
+        for element in root.iter():
+            if isinstance(element.tag, str) and element.get("id") in ("Start", "End") and (
+                etree.QName(element).namespace == BPMN_NS
+            ):
+                self.add(element, "the ids 'Start' and 'End' are reserved by the engine; rename the element")
+        for cond in root.iterfind(".//bpmn:conditionExpression", NS):
+            self._expression(cond.getparent(), _text(cond), "condition")
+        for script in root.iterfind(".//bpmn:scriptTask", NS):
+            body = script.find("bpmn:script", NS)
+            fmt = (script.get("scriptFormat") or "python").lower()
+            if fmt not in ("python", "py", ""):
+                self.add(script, f"script format {fmt!r} is not supported; scripts are Python")
+            elif body is not None and _text(body):
+                try:
+                    compile_script(body.text or "")
+                except ScriptCompileError as exc:
+                    self.add(script, f"script is not allowed: {exc}")
+        for timer in root.iterfind(".//bpmn:timerEventDefinition", NS):
+            self._timer(timer)
+        for rule in root.iterfind(".//bpmn:businessRuleTask", NS):
+            if not rule.get(f"{{{CAMUNDA_NS}}}decisionRef"):
+                self.add(rule, "business rule task has no camunda:decisionRef")
+        for tag in ("message", "signal", "error", "escalation"):
+            for element in root.iterfind(f"bpmn:{tag}", NS):
+                if not element.get("name") and tag in ("message", "signal"):
+                    self.add(element, f"{tag} has no name")
+        for element_id, task_meta in meta.items():
+            self._human_task(self.doc.root.find(f".//*[@id='{element_id}']"), task_meta)
+
+    def _expression(self, element: Any, source: str, what: str) -> None:
+        if lanes.expression_of(source) is not None:
+            self.add(element, f"{what} {source!r} is a JUEL expression; write it as a Python expression")
+            return
+        try:
+            compile_expression(source)
+        except ScriptCompileError as exc:
+            self.add(element, f"{what} {source!r} is not a valid expression: {exc}")
+
+    def _timer(self, timer: Any) -> None:
+        event = timer.getparent()
+        for kind in ("timeDuration", "timeDate", "timeCycle"):
+            node = timer.find(f"bpmn:{kind}", NS)
+            if node is None:
+                continue
+            source = _text(node)
+            try:
+                compile_expression(source)
+            except ScriptCompileError:
+                self.add(event, f"timer {kind} {source!r} is not an expression; quote a literal: \"{source}\"")
+                return
+            try:
+                literal = ast.literal_eval(source)
+            except (ValueError, SyntaxError):
+                return  # a variable or computed value, checked when it is evaluated
+            if not isinstance(literal, str):
+                self.add(event, f"timer {kind} {source!r} must be an ISO-8601 string")
+                return
+            try:
+                if kind == "timeDuration":
+                    TimerEventDefinition.parse_iso_duration(literal)
+                elif kind == "timeDate":
+                    TimerEventDefinition.get_datetime(literal)
+                else:
+                    TimerEventDefinition.parse_iso_recurring_interval(literal)
+            except Exception:
+                self.add(event, f"timer {kind} {literal!r} is not a valid ISO-8601 value")
+            return
+        self.add(event, "timer has no timeDuration, timeDate or timeCycle")
+
+    def _human_task(self, task: Any, meta: dict[str, Any]) -> None:
+        if task is None:
+            return
+        groups = lanes.resolve_groups(meta, self.groups)
+        if not groups and not meta["assignee"] and not meta["candidate_users"]:
+            self.add(task, "task has no camunda:candidateGroups, assignee or lane that maps to a known group")
+        for group in groups:
+            if lanes.expression_of(group) is None and group not in self.groups:
+                known = ", ".join(sorted(self.groups))
+                self.add(task, f"candidate group {group!r} is not a known group (known: {known})")
+        for attr in ("assignee", "priority"):
+            value = meta[attr]
+            if value and (error := lanes.check_expression_attr(value)):
+                self.add(task, f"camunda:{attr}: {error}")
+        if meta["priority"] and lanes.expression_of(meta["priority"]) is None:
+            if not meta["priority"].strip().lstrip("-").isdigit():
+                self.add(task, f"camunda:priority {meta['priority']!r} is not an integer")
+        if meta["due_date"] and (error := lanes.check_due_date(meta["due_date"])):
+            self.add(task, f"camunda:dueDate: {error}")
+        seen: set[str] = set()
+        for spec in meta["form"]:
+            self._form_field(task, spec, seen)
+
+    def _form_field(self, task: Any, spec: dict[str, Any], seen: set[str]) -> None:
+        fid = spec["id"]
+
+        def bad(message: str) -> None:
+            self.problems.append(DefinitionProblem(self.doc.name, task.get("id"), spec["line"], message))
+
+        if not fid.isidentifier() or fid.startswith("_"):
+            bad(f"form field id {fid!r} must be a Python identifier not starting with '_'")
+        if fid in seen:
+            bad(f"form field {fid!r} is declared twice")
+        seen.add(fid)
+        if spec["type"] not in FORM_TYPES:
+            bad(f"form field {fid!r} has unsupported type {spec['type']!r}")
+        if spec["type"] == "enum" and not spec["options"]:
+            bad(f"enum form field {fid!r} has no options")
+        for name, config in spec["constraints"].items():
+            if name not in CONSTRAINTS:
+                bad(f"form field {fid!r} has unknown constraint {name!r}")
+            elif name in ("min", "max", "minlength", "maxlength"):
+                try:
+                    float(config)
+                except (TypeError, ValueError):
+                    bad(f"form field {fid!r}: constraint {name} needs a number, got {config!r}")
+
+
+def _dmn_check(doc: _Doc, problems: list[DefinitionProblem]) -> None:
+    ns = etree.QName(doc.root).namespace
+    decisions = doc.root.findall(f"{{{ns}}}decision")
+    tables = [d for d in decisions if d.find(f"{{{ns}}}decisionTable") is not None]
+    if not tables:
+        problems.append(DefinitionProblem(doc.name, None, doc.root.sourceline, "DMN file has no decision table"))
+    if len(tables) > 1:
+        problems.append(
+            DefinitionProblem(
+                doc.name, tables[1].get("id"), tables[1].sourceline, "a DMN file may hold only one decision table"
+            )
+        )
+    for table in doc.root.iter(f"{{{ns}}}decisionTable"):
+        policy = table.get("hitPolicy", "UNIQUE")
+        if policy not in ("UNIQUE", "FIRST", "COLLECT"):
+            problems.append(
+                DefinitionProblem(doc.name, table.get("id"), table.sourceline, f"hit policy {policy} is not supported")
+            )
+    for entry in doc.root.iter(f"{{{ns}}}inputEntry", f"{{{ns}}}outputEntry"):
+        text_node = entry.find(f"{{{ns}}}text")
+        source = _text(text_node) if text_node is not None else ""
+        if source in ("", "-"):
+            continue
+        candidates = [source, f"v {source}", source.replace("?", "v")]
+        if not any(_compiles(c) for c in candidates):
+            rule = entry.getparent()
+            problems.append(
+                DefinitionProblem(
+                    doc.name, rule.get("id"), entry.sourceline,
+                    f"cell {source!r} is not a Python expression (FEEL is not supported)",
+                )
+            )
+
+
+def _compiles(source: str) -> bool:
+    try:
+        compile_expression(source)
+    except ScriptCompileError:
+        return False
+    return True
+
+
+def _spiff_problem(exc: Exception, docs: Sequence[_Doc], default_file: str) -> DefinitionProblem:
+    element_id = getattr(exc, "id", None) or getattr(exc, "task_spec", None) and getattr(
+        exc.task_spec, "bpmn_id", None
+    )
+    file_name = getattr(exc, "file_name", "") or default_file
+    line = None
+    for doc in docs:
+        if doc.name == file_name or (element_id and element_id in doc.lines):
+            file_name = doc.name
+            line = _line_of(doc, element_id)
+            if line:
+                break
+    message = str(exc.args[0]) if exc.args else exc.__class__.__name__
+    if isinstance(exc, KeyError):
+        message = f"missing attribute {message}"
+    elif not isinstance(exc, SpiffWorkflowException):
+        message = f"{exc.__class__.__name__}: {message}"
+    return DefinitionProblem(file_name, element_id or None, line, message)
+
+
+def parse_deployment(files: Sequence[tuple[str, bytes]], groups: Mapping[str, str]) -> list[ParsedProcess]:
+    """Parse and check a set of files; return one ParsedProcess per executable process.
+
+    :param files: (file name, content) pairs of .bpmn and .dmn files.
+    :param groups: known group ids mapped to their names, for lanes and candidate groups.
+    :raises DefinitionError: with every problem found, each naming file, element and line.
+    """
+    problems: list[DefinitionProblem] = []
+    docs = _load(files, problems)
+    if problems:
+        raise DefinitionError(problems)
+    bpmn_docs = [d for d in docs if d.kind == "bpmn"]
+    dmn_docs = [d for d in docs if d.kind == "dmn"]
+    if not bpmn_docs:
+        raise DefinitionError([DefinitionProblem(files[0][0] if files else "", None, None, "no BPMN file given")])
+
+    parser = CamundaParser()
+    decision_files: dict[str, _Doc] = {}
+    for doc in dmn_docs:
+        _dmn_check(doc, problems)
+        ns = etree.QName(doc.root).namespace
+        for decision in doc.root.findall(f"{{{ns}}}decision"):
+            if decision.get("id") in decision_files:
+                problems.append(
+                    DefinitionProblem(doc.name, decision.get("id"), decision.sourceline, "decision id used twice")
+                )
+            decision_files[decision.get("id")] = doc
+    if problems:
+        raise DefinitionError(problems)
+    for doc in dmn_docs:
+        try:
+            parser.add_dmn_xml(doc.root, filename=doc.name)
+        except Exception as exc:  # Spiff raises bare errors for some malformed tables
+            problems.append(_spiff_problem(exc, [doc], doc.name))
+
+    metas: dict[str, dict[str, dict[str, Any]]] = {}
+    for doc in bpmn_docs:
+        meta = _task_meta(doc)
+        metas[doc.name] = meta
+        _Checker(doc, groups, problems).run(meta)
+        try:
+            parser.add_bpmn_xml(doc.root, filename=doc.name)
+        except Exception as exc:
+            problems.append(_spiff_problem(exc, [doc], doc.name))
+    if problems:
+        raise DefinitionError(problems)
+
+    results: list[ParsedProcess] = []
+    for doc in bpmn_docs:
+        for process in doc.root.iterfind("bpmn:process", NS):
+            if process.get("isExecutable", "true") != "true":
+                continue
+            key = process.get("id")
+            try:
+                spec = parser.get_spec(key)
+                subprocess_specs = parser.get_subprocess_specs(key)
+            except (ValidationException, SpiffWorkflowException, Exception) as exc:
+                problems.append(_spiff_problem(exc, bpmn_docs, doc.name))
+                continue
+            used_docs = {doc.name: doc}
+            for sub_key in subprocess_specs:
+                for other in bpmn_docs:
+                    if other.root.find(f"bpmn:process[@id='{sub_key}']", NS) is not None:
+                        used_docs[other.name] = other
+            task_meta: dict[str, dict[str, Any]] = {}
+            for used in used_docs.values():
+                task_meta.update(metas[used.name])
+                for rule in used.root.iterfind(".//bpmn:businessRuleTask", NS):
+                    ref = rule.get(f"{{{CAMUNDA_NS}}}decisionRef")
+                    if ref in decision_files:
+                        used_docs_dmn = decision_files[ref]
+                        task_meta.setdefault("__dmn__", {})[used_docs_dmn.name] = True
+            dmn_names = list(task_meta.pop("__dmn__", {}))
+            file_texts = {d.name: d.text for d in used_docs.values()}
+            file_texts.update({name: next(d.text for d in dmn_docs if d.name == name) for name in dmn_names})
+            for element_id, meta in task_meta.items():
+                meta["groups"] = lanes.resolve_groups(meta, groups)
+            results.append(
+                ParsedProcess(
+                    key=key,
+                    name=process.get("name") or _participant_name(doc.root, key) or key,
+                    documentation=_documentation(process),
+                    bpmn_file=doc.name,
+                    files=file_texts,
+                    spec=spec,
+                    subprocess_specs=subprocess_specs,
+                    task_meta=task_meta,
+                    start_groups=_start_groups(process, task_meta),
+                )
+            )
+    if problems:
+        raise DefinitionError(problems)
+    if not results:
+        raise DefinitionError(
+            [DefinitionProblem(bpmn_docs[0].name, None, None, "no executable process (isExecutable=\"true\")")]
+        )
+    return results
+
+
+def _participant_name(root: Any, key: str) -> str | None:
+    participant = root.find(f".//bpmn:participant[@processRef='{key}']", NS)
+    return participant.get("name") if participant is not None else None
+
+
+def _start_groups(process: Any, task_meta: dict[str, dict[str, Any]]) -> list[str]:
+    """Groups allowed to start the process: camunda:candidateStarterGroups, else the start event's lane."""
+    declared = lanes.split_list(process.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups"))
+    return declared

@@ -1,0 +1,103 @@
+"""Turn workflows and specs into JSON and back; a stored workflow leaves its spec out."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+
+from engine.bpmn.scripting import SCRIPT_ENGINE
+
+
+class SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+    """Convert a top-level workflow without its spec, which is stored once per version."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(
+        self, dct: dict[str, Any], spec: Any = None, subprocess_specs: dict[str, Any] | None = None
+    ) -> BpmnWorkflow:
+        workflow = self.target_class(spec, subprocess_specs or {}, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _configure() -> BpmnWorkflowSerializer:
+    config = dict(CAMUNDA_CONFIG)
+    config[BpmnWorkflow] = SpeclessWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
+    return BpmnWorkflowSerializer(registry)
+
+
+SERIALIZER = _configure()
+_SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG))
+
+
+def dump_spec(spec: Any, subprocess_specs: dict[str, Any]) -> dict[str, Any]:
+    """Return a JSON-ready dict of a process spec and the specs it calls."""
+    registry = _SPEC_SERIALIZER.registry
+    return {
+        "spec": registry.convert(spec),
+        "subprocess_specs": {name: registry.convert(sub) for name, sub in subprocess_specs.items()},
+    }
+
+
+def load_spec(dct: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """Rebuild a spec and its called specs from ``dump_spec`` output."""
+    registry = _SPEC_SERIALIZER.registry
+    spec = registry.restore(json.loads(json.dumps(dct["spec"])))
+    subs = {name: registry.restore(sub) for name, sub in json.loads(json.dumps(dct["subprocess_specs"])).items()}
+    return spec, subs
+
+
+def dump_workflow(workflow: BpmnWorkflow) -> str:
+    """Serialize a workflow's state (not its spec) to JSON text."""
+    registry = SERIALIZER.registry
+    registry._encoder_mode = True
+    try:
+        dct = SERIALIZER.to_dict(workflow)
+        dct[SERIALIZER.VERSION_KEY] = SERIALIZER.VERSION
+        return json.dumps(dct, cls=SERIALIZER._encoder_cls, separators=(",", ":"))
+    finally:
+        registry._encoder_mode = False
+
+
+def load_workflow(text: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
+    """Rebuild a live workflow from stored JSON and its version's spec."""
+    dct = json.loads(text, cls=SERIALIZER.json_decoder_cls)
+    SERIALIZER.migrate(dct)
+    workflow = SERIALIZER.registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
+    workflow.script_engine = SCRIPT_ENGINE
+    return workflow
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert task data into plain JSON values (dates as ISO text) for storage outside the workflow."""
+    return json.loads(json.dumps(value, default=_default))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, set | tuple):
+        return list(value)
+    return str(value)

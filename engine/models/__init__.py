@@ -1,0 +1,19 @@
+"""Import every mapped class so that Base.metadata knows all tables."""
+
+from engine.models.audit import AuditEvent
+from engine.models.definitions import ProcessVersion
+from engine.models.instances import HumanTask, ProcessInstance, TaskCandidate, TaskComment, Timer
+from engine.models.people import Group, Membership, User
+
+__all__ = [
+    "AuditEvent",
+    "Group",
+    "HumanTask",
+    "Membership",
+    "ProcessInstance",
+    "ProcessVersion",
+    "TaskCandidate",
+    "TaskComment",
+    "Timer",
+    "User",
+]

@@ -1,0 +1,100 @@
+"""Map process instances, their human tasks, waiting timers and task comments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.db import Base, JSONType, UTCDateTime, utcnow
+
+
+class ProcessInstance(Base):
+    """A running (or ended) instance of one process version; its workflow is stored without its spec."""
+
+    __tablename__ = "process_instance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    workflow: Mapped[str] = mapped_column(Text)
+    completed_elements: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_element_id: Mapped[str | None] = mapped_column(String(200))
+    started_by: Mapped[str | None] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    row_version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+
+class HumanTask(Base):
+    """A user task projected out of a workflow so that queues never load one."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_human_task_status_group", "status", "group_id"),
+        Index("ix_human_task_status_assignee", "status", "assignee"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    spiff_task_id: Mapped[str] = mapped_column(String(36), index=True)
+    process_key: Mapped[str] = mapped_column(String(200))
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    group_id: Mapped[str | None] = mapped_column(String(64))
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    priority: Mapped[int] = mapped_column(default=50)
+    form: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    documentation: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+    submitted: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+class TaskCandidate(Base):
+    """A group whose members may work on a task (one row per candidate group)."""
+
+    __tablename__ = "task_candidate"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class Timer(Base):
+    """A timer waiting to fire: in an instance, or a timer start event of a process version."""
+
+    __tablename__ = "timer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+    )
+    process_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id", ondelete="CASCADE"))
+    spiff_task_id: Mapped[str | None] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class TaskComment(Base):
+    """A remark someone left on a task."""
+
+    __tablename__ = "task_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

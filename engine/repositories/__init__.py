@@ -1,0 +1,1 @@
+"""Hold every query and write; one module per group of tables."""

@@ -1,0 +1,55 @@
+"""Query and write process instances; a stale row version becomes a ConflictError."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.errors import ConflictError
+from engine.models import ProcessInstance
+
+
+def get(session: Session, instance_id: int) -> ProcessInstance | None:
+    return session.get(ProcessInstance, instance_id)
+
+
+def add(session: Session, instance: ProcessInstance) -> ProcessInstance:
+    session.add(instance)
+    session.flush()
+    return instance
+
+
+def save(session: Session, instance: ProcessInstance) -> None:
+    """Flush the instance so that a concurrent change shows up now, as a conflict.
+
+    :raises ConflictError: someone else changed the instance since it was loaded.
+    """
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise ConflictError(f"instance {instance.id} was changed by someone else; reload and try again") from exc
+
+
+def search(
+    session: Session,
+    process_key: str | None = None,
+    status: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[Sequence[ProcessInstance], int]:
+    stmt = select(ProcessInstance)
+    if process_key:
+        stmt = stmt.where(ProcessInstance.process_key == process_key)
+    if status:
+        stmt = stmt.where(ProcessInstance.status == status)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(ProcessInstance.id.desc()).offset(offset).limit(limit)).all()
+    return rows, total
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    stmt = select(ProcessInstance.status, func.count()).group_by(ProcessInstance.status)
+    return {status: count for status, count in session.execute(stmt)}

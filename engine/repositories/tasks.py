@@ -1,0 +1,139 @@
+"""Query and write the human-task table, its candidate groups and comments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from engine.models import HumanTask, ProcessInstance, ProcessVersion, TaskCandidate, TaskComment
+
+
+def get(session: Session, task_id: int) -> HumanTask | None:
+    return session.get(HumanTask, task_id)
+
+
+def add(session: Session, task: HumanTask, groups: Iterable[str]) -> HumanTask:
+    session.add(task)
+    session.flush()
+    for group in dict.fromkeys(groups):
+        session.add(TaskCandidate(task_id=task.id, group_id=group))
+    return task
+
+
+def candidate_groups(session: Session, task_id: int) -> list[str]:
+    stmt = select(TaskCandidate.group_id).where(TaskCandidate.task_id == task_id)
+    return list(session.scalars(stmt))
+
+
+def open_for_instance(session: Session, instance_id: int) -> Sequence[HumanTask]:
+    stmt = select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.status == "open")
+    return session.scalars(stmt.order_by(HumanTask.id)).all()
+
+
+RowSelect = Select[tuple[HumanTask, str, str]]
+
+
+def _with_titles() -> RowSelect:
+    return (
+        select(HumanTask, ProcessInstance.title, ProcessVersion.name)
+        .join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
+        .join(ProcessVersion, ProcessInstance.process_version_id == ProcessVersion.id)
+    )
+
+
+def _filtered(
+    stmt: RowSelect, process_key: str | None, overdue_at: datetime | None, instance_id: int | None = None
+) -> RowSelect:
+    if process_key:
+        stmt = stmt.where(HumanTask.process_key == process_key)
+    if overdue_at is not None:
+        stmt = stmt.where(HumanTask.due_at.is_not(None), HumanTask.due_at < overdue_at)
+    if instance_id is not None:
+        stmt = stmt.where(HumanTask.instance_id == instance_id)
+    return stmt
+
+
+def _queue_order(stmt: RowSelect) -> RowSelect:
+    # Due date first (tasks without one last), then priority (higher first), then age.
+    return stmt.order_by(
+        HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.priority.desc(), HumanTask.created_at,
+        HumanTask.id,
+    )
+
+
+def for_user(
+    session: Session, user: str, process_key: str | None = None, overdue_at: datetime | None = None
+) -> Sequence[tuple[HumanTask, str, str]]:
+    stmt = _with_titles().where(HumanTask.status == "open", HumanTask.assignee == user)
+    return session.execute(_queue_order(_filtered(stmt, process_key, overdue_at))).tuples().all()
+
+
+def for_groups(
+    session: Session, groups: Sequence[str], process_key: str | None = None, overdue_at: datetime | None = None
+) -> Sequence[tuple[HumanTask, str, str]]:
+    if not groups:
+        return []
+    in_groups = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.group_id.in_(groups))
+    stmt = _with_titles().where(HumanTask.status == "open", HumanTask.assignee.is_(None), in_groups)
+    return session.execute(_queue_order(_filtered(stmt, process_key, overdue_at))).tuples().all()
+
+
+def search(
+    session: Session,
+    status: str | None = None,
+    process_key: str | None = None,
+    instance_id: int | None = None,
+    overdue_at: datetime | None = None,
+    limit: int = 500,
+) -> Sequence[tuple[HumanTask, str, str]]:
+    stmt = _with_titles()
+    if status:
+        stmt = stmt.where(HumanTask.status == status)
+    stmt = _filtered(stmt, process_key, overdue_at, instance_id)
+    return session.execute(_queue_order(stmt).limit(limit)).tuples().all()
+
+
+def completed_by(session: Session, user: str, limit: int = 100) -> Sequence[tuple[HumanTask, str, str]]:
+    stmt = _with_titles().where(HumanTask.status == "completed", HumanTask.completed_by == user)
+    return session.execute(stmt.order_by(HumanTask.completed_at.desc()).limit(limit)).tuples().all()
+
+
+def visible_to(
+    session: Session, user: str, groups: Sequence[str], status: str | None, process_key: str | None
+) -> Sequence[tuple[HumanTask, str, str]]:
+    in_groups = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.group_id.in_(groups))
+    stmt = _with_titles().where(or_(HumanTask.assignee == user, HumanTask.completed_by == user, in_groups))
+    if status:
+        stmt = stmt.where(HumanTask.status == status)
+    return session.execute(_queue_order(_filtered(stmt, process_key, None)).limit(500)).tuples().all()
+
+
+def new_since(session: Session, user: str, groups: Sequence[str], since: datetime | None) -> int:
+    in_groups = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.group_id.in_(groups))
+    stmt = select(HumanTask.id).where(
+        HumanTask.status == "open",
+        or_(HumanTask.assignee == user, and_(HumanTask.assignee.is_(None), in_groups)),
+    )
+    if since is not None:
+        stmt = stmt.where(HumanTask.created_at > since)
+    return len(session.scalars(stmt).all())
+
+
+def add_comment(session: Session, comment: TaskComment) -> TaskComment:
+    session.add(comment)
+    session.flush()
+    return comment
+
+
+def comments_for_instance(session: Session, instance_id: int) -> Sequence[TaskComment]:
+    stmt = (
+        select(TaskComment)
+        .join(HumanTask, TaskComment.task_id == HumanTask.id)
+        .where(HumanTask.instance_id == instance_id)
+        .order_by(TaskComment.at, TaskComment.id)
+    )
+    return session.scalars(stmt).all()

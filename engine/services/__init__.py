@@ -1,0 +1,1 @@
+"""Use cases: definitions, instances, task queues, timers, audit and people."""

@@ -1,0 +1,200 @@
+"""Deploy, version and look up process definitions; cache parsed specs per version."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from threading import Lock
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.bpmn import parser, runner, serializer
+from engine.db import utcnow
+from engine.errors import DefinitionError, DefinitionProblem, NotFoundError
+from engine.models import ProcessVersion, Timer
+from engine.repositories import audit
+from engine.repositories import definitions as repo
+from engine.repositories import people as people_repo
+from engine.repositories import timers as timers_repo
+from engine.views import DeployResult, ProcessVersionView
+
+_SPEC_CACHE: dict[int, tuple[Any, dict[str, Any]]] = {}
+_CACHE_LOCK = Lock()
+
+
+def to_view(version: ProcessVersion) -> ProcessVersionView:
+    return ProcessVersionView(
+        key=version.key, name=version.name, version=version.version, deployed_at=version.deployed_at,
+        deployed_by=version.deployed_by, documentation=version.documentation,
+        start_groups=tuple(version.task_meta.get("", {}).get("start_groups", ())),
+    )
+
+
+def validate_files(session: Session, files: Sequence[tuple[str, bytes]]) -> list[DefinitionProblem]:
+    """Check files without deploying them; return the problems found (empty when valid)."""
+    try:
+        parser.parse_deployment(files, people_repo.groups(session))
+    except DefinitionError as exc:
+        return exc.problems
+    return []
+
+
+def deploy(session: Session, files: Sequence[tuple[str, bytes]], actor: str) -> list[DeployResult]:
+    """Parse, check and store each executable process as a new version (unless unchanged).
+
+    :param files: (file name, content) pairs.
+    :raises DefinitionError: a file fails to parse or check; nothing is stored.
+    """
+    if not files:
+        raise DefinitionError([DefinitionProblem("", None, None, "no files given")])
+    parsed = parser.parse_deployment(files, people_repo.groups(session))
+    results = []
+    for process in parsed:
+        latest = repo.latest(session, process.key)
+        content_hash = process.content_hash
+        if latest is not None and latest.content_hash == content_hash:
+            results.append(DeployResult(process.key, latest.version, False))
+            continue
+        meta: dict[str, Any] = dict(process.task_meta)
+        meta[""] = {"start_groups": process.start_groups}
+        version = repo.add(
+            session,
+            ProcessVersion(
+                key=process.key,
+                version=(latest.version + 1) if latest else 1,
+                name=process.name,
+                documentation=process.documentation,
+                content_hash=content_hash,
+                bpmn_file=process.bpmn_file,
+                files=process.files,
+                spec=serializer.dump_spec(process.spec, process.subprocess_specs),
+                task_meta=meta,
+                deployed_at=utcnow(),
+                deployed_by=actor,
+            ),
+        )
+        with _CACHE_LOCK:
+            _SPEC_CACHE[version.id] = (process.spec, process.subprocess_specs)
+        _schedule_start_timers(session, version, latest)
+        audit.record(
+            session, "deployed", actor, process_key=process.key,
+            data={"version": version.version, "files": sorted(process.files)},
+        )
+        results.append(DeployResult(process.key, version.version, True))
+    return results
+
+
+def _schedule_start_timers(session: Session, version: ProcessVersion, previous: ProcessVersion | None) -> None:
+    """Replace the previous version's timer start events with this version's."""
+    if previous is not None:
+        for timer in timers_repo.start_timers_for_version(session, previous.id):
+            timers_repo.remove(session, timer)
+    spec, subs = spec_for(session, version.id)
+    probe = runner.create_workflow(spec, subs, {})
+    try:
+        runner.run_steps(probe)
+    except runner.WorkflowFailure:
+        return
+    for waiting in runner.waiting_timers(probe):
+        if waiting.is_start:
+            timers_repo.add(
+                session,
+                Timer(process_version_id=version.id, element_id=waiting.element_id, due_at=waiting.due_at),
+            )
+
+
+def deploy_paths(session: Session, paths: Sequence[Path], actor: str) -> list[DeployResult]:
+    """Deploy files and folders (every .bpmn and .dmn inside them).
+
+    :raises DefinitionError: a file fails to parse or check.
+    :raises NotFoundError: a path does not exist.
+    """
+    files: list[tuple[str, bytes]] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted([*path.glob("*.bpmn"), *path.glob("*.dmn")])
+            files.extend((p.name, p.read_bytes()) for p in found)
+        elif path.is_file():
+            files.append((path.name, path.read_bytes()))
+        else:
+            raise NotFoundError(f"{path} does not exist")
+    return deploy(session, files, actor)
+
+
+deploy_files = deploy_paths
+
+
+def spec_for(session: Session, version_id: int) -> tuple[Any, dict[str, Any]]:
+    """Return the parsed spec of a version, from the cache when possible.
+
+    :raises NotFoundError: no such version.
+    """
+    cached = _SPEC_CACHE.get(version_id)
+    if cached is not None:
+        return cached
+    version = repo.get_by_id(session, version_id)
+    if version is None:
+        raise NotFoundError(f"process version {version_id} not found")
+    loaded = serializer.load_spec(version.spec)
+    with _CACHE_LOCK:
+        _SPEC_CACHE[version_id] = loaded
+    return loaded
+
+
+def clear_cache() -> None:
+    """Forget every cached spec (tests use this to prove specs reload from the database)."""
+    with _CACHE_LOCK:
+        _SPEC_CACHE.clear()
+
+
+def list_processes(session: Session) -> list[ProcessVersionView]:
+    """Return the latest version of each process."""
+    return [to_view(v) for v in repo.list_latest(session)]
+
+
+def list_versions(session: Session, key: str) -> list[ProcessVersionView]:
+    """Return every version of a process, oldest first.
+
+    :raises NotFoundError: no such process.
+    """
+    versions = repo.list_versions(session, key)
+    if not versions:
+        raise NotFoundError(f"process {key!r} not found")
+    return [to_view(v) for v in versions]
+
+
+def get_version(session: Session, key: str, version: int | None = None) -> ProcessVersion:
+    """Return a version row (the latest when ``version`` is None).
+
+    :raises NotFoundError: no such process or version.
+    """
+    row = repo.latest(session, key) if version is None else repo.get(session, key, version)
+    if row is None:
+        raise NotFoundError(f"process {key!r} version {version or 'latest'} not found")
+    return row
+
+
+def get_process(session: Session, key: str, version: int | None = None) -> ProcessVersionView:
+    """Return one version's summary.
+
+    :raises NotFoundError: no such process or version.
+    """
+    return to_view(get_version(session, key, version))
+
+
+def get_xml(session: Session, key: str, version: int | None = None) -> str:
+    """Return the BPMN text of a version.
+
+    :raises NotFoundError: no such process or version.
+    """
+    row = get_version(session, key, version)
+    return str(row.files[row.bpmn_file])
+
+
+def get_files(session: Session, key: str, version: int | None = None) -> dict[str, str]:
+    """Return every file (BPMN and DMN) of a version by name.
+
+    :raises NotFoundError: no such process or version.
+    """
+    return dict(get_version(session, key, version).files)

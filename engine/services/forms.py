@@ -1,0 +1,150 @@
+"""Check submitted task data against a form: convert types, enforce constraints, refuse unknown fields."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from engine.errors import FieldProblem, InvalidInputError
+from engine.views import FormFieldView, FormOption
+
+TRUE = {"true", "on", "1", "yes"}
+FALSE = {"false", "off", "0", "no", ""}
+
+
+def field_views(form: Sequence[Mapping[str, Any]]) -> tuple[FormFieldView, ...]:
+    """Turn stored form metadata into views, with defaults converted to their field's type."""
+    views = []
+    for spec in form:
+        constraints = spec.get("constraints") or {}
+        default = spec.get("default")
+        if default is not None:
+            try:
+                default = _convert(spec, default)
+            except ValueError:
+                pass
+        views.append(
+            FormFieldView(
+                id=spec["id"],
+                label=spec.get("label") or spec["id"],
+                type=spec.get("type") or "string",
+                required="required" in constraints,
+                default=default,
+                options=tuple(FormOption(o["id"], o["name"]) for o in spec.get("options") or ()),
+                min=_number(constraints.get("min")),
+                max=_number(constraints.get("max")),
+                minlength=_int(constraints.get("minlength")),
+                maxlength=_int(constraints.get("maxlength")),
+                readonly="readonly" in constraints,
+            )
+        )
+    return tuple(views)
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(float(value))
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _convert(spec: Mapping[str, Any], value: Any) -> Any:
+    kind = spec.get("type") or "string"
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in TRUE | FALSE:
+            return value.strip().lower() in TRUE
+        raise ValueError("must be true or false")
+    if _empty(value):
+        return None
+    if kind == "long":
+        if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+            raise ValueError("must be a whole number")
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+    if kind == "double":
+        if isinstance(value, bool):
+            raise ValueError("must be a number")
+        try:
+            return float(str(value).strip())
+        except ValueError:
+            raise ValueError("must be a number") from None
+    if kind == "date":
+        try:
+            return date.fromisoformat(str(value).strip()[:10]).isoformat()
+        except ValueError:
+            raise ValueError("must be a date (YYYY-MM-DD)") from None
+    if kind == "enum":
+        ids = [o["id"] for o in spec.get("options") or ()]
+        if str(value) not in ids:
+            raise ValueError(f"must be one of: {', '.join(ids)}")
+        return str(value)
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise ValueError("must be text")
+    return str(value)
+
+
+def _check_limits(spec: Mapping[str, Any], value: Any) -> str | None:
+    constraints = spec.get("constraints") or {}
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if constraints.get("min") is not None and value < float(constraints["min"]):
+            return f"must be at least {_number(constraints['min'])}"
+        if constraints.get("max") is not None and value > float(constraints["max"]):
+            return f"must be at most {_number(constraints['max'])}"
+    if isinstance(value, str) and spec.get("type") == "string":
+        if constraints.get("minlength") is not None and len(value) < int(float(constraints["minlength"])):
+            return f"must have at least {_int(constraints['minlength'])} characters"
+        if constraints.get("maxlength") is not None and len(value) > int(float(constraints["maxlength"])):
+            return f"must have at most {_int(constraints['maxlength'])} characters"
+    return None
+
+
+def validate(form: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the data converted to each field's type.
+
+    :raises InvalidInputError: with one problem per failing field (unknown fields included).
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidInputError("form data must be an object", [FieldProblem("data", "must be an object")])
+    problems: list[FieldProblem] = []
+    known = {spec["id"]: spec for spec in form}
+    for name in data:
+        if name not in known:
+            problems.append(FieldProblem(str(name), "is not a field of this form"))
+    result: dict[str, Any] = {}
+    for field_id, spec in known.items():
+        constraints = spec.get("constraints") or {}
+        if "readonly" in constraints:
+            continue
+        raw = data.get(field_id)
+        if field_id not in data and spec.get("default") is not None:
+            raw = spec["default"]
+        if spec.get("type") == "boolean" and raw is None:
+            raw = False
+        try:
+            value = _convert(spec, raw)
+        except ValueError as exc:
+            problems.append(FieldProblem(field_id, str(exc)))
+            continue
+        if "required" in constraints and _empty(value):
+            problems.append(FieldProblem(field_id, "is required"))
+            continue
+        if value is not None and (message := _check_limits(spec, value)):
+            problems.append(FieldProblem(field_id, message))
+            continue
+        result[field_id] = value
+    if problems:
+        raise InvalidInputError("; ".join(f"{p.field}: {p.message}" for p in problems), problems)
+    return result

@@ -1,0 +1,328 @@
+"""Start instances and act on them and their tasks: claim, assign, complete, suspend, retry."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.bpmn import runner, serializer
+from engine.db import utcnow
+from engine.errors import ConflictError, FieldProblem, InvalidInputError, NotFoundError, PermissionDeniedError
+from engine.models import HumanTask, ProcessInstance, TaskComment
+from engine.repositories import audit
+from engine.repositories import instances as repo
+from engine.repositories import tasks as tasks_repo
+from engine.services import definitions, forms, people, projection
+from engine.services.present import instance_detail, task_detail, task_summary
+from engine.views import CommentView, InstanceDetail, TaskDetail, TaskSummary, UserView
+
+MANAGERS = ("manager", "admin")
+
+
+def start_instance(
+    session: Session, key: str, actor: str, data: Mapping[str, Any] | None = None, title: str | None = None
+) -> InstanceDetail:
+    """Start the latest version of a process with initial data and a title.
+
+    :raises NotFoundError: no such process.
+    :raises PermissionDeniedError: the process names starter groups the actor is not in.
+    :raises InvalidInputError: data is not an object or the title is too long.
+    """
+    user = people.actor(session, actor)
+    if data is not None and not isinstance(data, Mapping):
+        raise InvalidInputError("data must be an object", [FieldProblem("data", "must be an object")])
+    if title is not None and len(title) > 300:
+        raise InvalidInputError("title too long", [FieldProblem("title", "at most 300 characters")])
+    version = definitions.get_version(session, key)
+    starters = version.task_meta.get("", {}).get("start_groups") or []
+    if starters and not (set(starters) & set(user.groups)) and not user.has_role(*MANAGERS):
+        raise PermissionDeniedError(f"{actor} may not start {key}: only {', '.join(starters)}")
+    initial = serializer.to_jsonable(dict(data or {}))
+    spec, subs = definitions.spec_for(session, version.id)
+    workflow = runner.create_workflow(spec, subs, initial)
+    instance = repo.add(
+        session,
+        ProcessInstance(
+            process_version_id=version.id, process_key=key, version=version.version,
+            title=(title or "").strip() or f"{version.name} {utcnow():%Y-%m-%d %H:%M}",
+            status="running", data=initial, workflow="{}", started_by=actor, started_at=utcnow(),
+        ),
+    )
+    audit.record(session, "started", actor, instance.id, key, None, {"data": initial, "version": version.version})
+    _advance(session, instance, workflow, actor, lambda: runner.run_steps(workflow, projection.PRUNE_DEPTH))
+    return instance_detail(session, instance)
+
+
+def _advance(session: Session, instance: ProcessInstance, workflow: Any, actor: str, step: Any) -> None:
+    try:
+        step()
+    except runner.WorkflowFailure as failure:
+        projection.record_failure(session, instance, failure, actor)
+    projection.save(session, instance, workflow, actor)
+
+
+def _instance(session: Session, instance_id: int) -> ProcessInstance:
+    instance = repo.get(session, instance_id)
+    if instance is None:
+        raise NotFoundError(f"instance {instance_id} not found")
+    return instance
+
+
+def _task(session: Session, task_id: int) -> HumanTask:
+    task = tasks_repo.get(session, task_id)
+    if task is None:
+        raise NotFoundError(f"task {task_id} not found")
+    return task
+
+
+def get_instance(session: Session, instance_id: int) -> InstanceDetail:
+    """Return an instance with its open tasks, data and error.
+
+    :raises NotFoundError: no such instance.
+    """
+    return instance_detail(session, _instance(session, instance_id))
+
+
+def get_task(session: Session, task_id: int, actor: str | None = None) -> TaskDetail:
+    """Return a task with its form.
+
+    :raises NotFoundError: no such task.
+    :raises PermissionDeniedError: the actor may not see it.
+    """
+    task = _task(session, task_id)
+    if actor is not None:
+        user = people.actor(session, actor)
+        if not (_may_work(session, task, user) or task.completed_by == actor or user.has_role(*MANAGERS)):
+            raise PermissionDeniedError(f"{actor} may not see task {task_id}")
+    return task_detail(session, task)
+
+
+def _may_work(session: Session, task: HumanTask, user: UserView) -> bool:
+    if task.assignee == user.name:
+        return True
+    return bool(set(tasks_repo.candidate_groups(session, task.id)) & set(user.groups))
+
+
+def _open_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance]:
+    task = _task(session, task_id)
+    if task.status != "open":
+        raise ConflictError(f"task {task_id} is no longer open (it is {task.status})")
+    instance = _instance(session, task.instance_id)
+    if instance.status == "suspended":
+        raise ConflictError(f"instance {instance.id} is suspended")
+    if instance.status != "running":
+        raise ConflictError(f"instance {instance.id} is {instance.status}")
+    return task, instance
+
+
+def claim_task(session: Session, task_id: int, actor: str) -> TaskSummary:
+    """Take an open task of one of the actor's groups.
+
+    :raises NotFoundError: no such task.
+    :raises PermissionDeniedError: the actor is not a candidate.
+    :raises ConflictError: claimed by someone else, or no longer open.
+    """
+    user = people.actor(session, actor)
+    task, instance = _open_task(session, task_id)
+    if task.assignee == actor:
+        return task_summary(session, task)
+    if not _may_work(session, task, user):
+        raise PermissionDeniedError(f"{actor} is not in the group of task {task_id}")
+    if task.assignee is not None:
+        raise ConflictError(f"task {task_id} is already claimed by {task.assignee}")
+    task.assignee = actor
+    task.claimed_at = utcnow()
+    audit.record(session, "claimed", actor, instance.id, instance.process_key, task.element_id, {"task_id": task.id})
+    session.flush()
+    return task_summary(session, task)
+
+
+def unclaim_task(session: Session, task_id: int, actor: str) -> TaskSummary:
+    """Give a claimed task back to its group's queue.
+
+    :raises NotFoundError: no such task.
+    :raises PermissionDeniedError: neither the assignee nor a manager.
+    :raises ConflictError: no longer open.
+    """
+    user = people.actor(session, actor)
+    task, instance = _open_task(session, task_id)
+    if task.assignee != actor and not user.has_role(*MANAGERS):
+        raise PermissionDeniedError(f"{actor} does not hold task {task_id}")
+    previous, task.assignee, task.claimed_at = task.assignee, None, None
+    audit.record(
+        session, "unclaimed", actor, instance.id, instance.process_key, task.element_id,
+        {"task_id": task.id, "previous": previous},
+    )
+    session.flush()
+    return task_summary(session, task)
+
+
+def assign_task(session: Session, task_id: int, actor: str, user_name: str) -> TaskSummary:
+    """Give a task to a named user (managers only).
+
+    :raises NotFoundError: no such task or user.
+    :raises PermissionDeniedError: the actor is not a manager.
+    :raises ConflictError: no longer open.
+    """
+    people.require_role(people.actor(session, actor), *MANAGERS)
+    target = people.get_user(session, user_name)
+    task, instance = _open_task(session, task_id)
+    previous, task.assignee, task.claimed_at = task.assignee, target.name, utcnow()
+    audit.record(
+        session, "assigned", actor, instance.id, instance.process_key, task.element_id,
+        {"task_id": task.id, "user": target.name, "previous": previous},
+    )
+    session.flush()
+    return task_summary(session, task)
+
+
+def complete_task(session: Session, task_id: int, actor: str, data: Mapping[str, Any]) -> TaskSummary:
+    """Complete a task with form data, then run the instance on to its next wait.
+
+    A member of the task's group may complete an unclaimed task, which claims it.
+
+    :raises NotFoundError: no such task.
+    :raises PermissionDeniedError: the actor is not in the task's group.
+    :raises ConflictError: claimed by someone else (unless the actor is a manager), no longer open,
+        or the instance changed underneath.
+    :raises InvalidInputError: the data fails the form's rules (one problem per field).
+    """
+    user = people.actor(session, actor)
+    task, instance = _open_task(session, task_id)
+    manager = user.has_role(*MANAGERS)
+    if not _may_work(session, task, user) and not manager:
+        raise PermissionDeniedError(f"{actor} is not in the group of task {task_id}")
+    if task.assignee not in (None, actor) and not manager:
+        raise ConflictError(f"task {task_id} is claimed by {task.assignee}")
+    values = forms.validate(task.form, data)
+    workflow = projection.load(session, instance)
+    now = utcnow()
+    task.status, task.completed_at, task.completed_by = "completed", now, actor
+    task.assignee = task.assignee or actor
+    task.submitted = values
+    audit.record(
+        session, "completed", actor, instance.id, instance.process_key, task.element_id,
+        {"task_id": task.id, "name": task.name, "data": values},
+    )
+
+    def step() -> None:
+        try:
+            runner.complete_task(workflow, task.spiff_task_id, values, projection.PRUNE_DEPTH)
+        except KeyError:
+            raise ConflictError(f"task {task_id} is no longer ready in its instance") from None
+
+    _advance(session, instance, workflow, actor, step)
+    return task_summary(session, task)
+
+
+def add_comment(session: Session, task_id: int, actor: str, text: str) -> CommentView:
+    """Leave a remark on a task; it shows in the instance's history.
+
+    :raises NotFoundError: no such task.
+    :raises PermissionDeniedError: the actor may not see the task.
+    :raises InvalidInputError: empty or too long.
+    """
+    get_task(session, task_id, actor)
+    text = (text or "").strip()
+    if not text or len(text) > 4000:
+        raise InvalidInputError("comment", [FieldProblem("text", "1 to 4000 characters")])
+    task = _task(session, task_id)
+    comment = tasks_repo.add_comment(session, TaskComment(task_id=task_id, author=actor, text=text, at=utcnow()))
+    audit.record(session, "comment", actor, task.instance_id, task.process_key, task.element_id,
+                 {"task_id": task_id, "text": text})
+    return CommentView(comment.id, task_id, actor, text, comment.at)
+
+
+def suspend_instance(session: Session, instance_id: int, actor: str) -> InstanceDetail:
+    """Pause an instance: its tasks cannot be worked and its timers wait.
+
+    :raises PermissionDeniedError: not a manager.
+    :raises NotFoundError: no such instance.
+    :raises ConflictError: the instance is not running or failed.
+    """
+    people.require_role(people.actor(session, actor), *MANAGERS)
+    instance = _instance(session, instance_id)
+    if instance.status not in ("running", "error"):
+        raise ConflictError(f"instance {instance_id} is {instance.status} and cannot be suspended")
+    instance.status = "suspended"
+    audit.record(session, "suspended", actor, instance.id, instance.process_key)
+    repo.save(session, instance)
+    return instance_detail(session, instance)
+
+
+def resume_instance(session: Session, instance_id: int, actor: str) -> InstanceDetail:
+    """Let a suspended instance go on.
+
+    :raises PermissionDeniedError: not a manager.
+    :raises NotFoundError: no such instance.
+    :raises ConflictError: the instance is not suspended.
+    """
+    people.require_role(people.actor(session, actor), *MANAGERS)
+    instance = _instance(session, instance_id)
+    if instance.status != "suspended":
+        raise ConflictError(f"instance {instance_id} is {instance.status}, not suspended")
+    instance.status = "error" if instance.error_message else "running"
+    audit.record(session, "resumed", actor, instance.id, instance.process_key)
+    repo.save(session, instance)
+    return instance_detail(session, instance)
+
+
+def terminate_instance(session: Session, instance_id: int, actor: str, reason: str = "") -> InstanceDetail:
+    """End an instance for good: open tasks are cancelled and timers dropped.
+
+    :raises PermissionDeniedError: not a manager.
+    :raises NotFoundError: no such instance.
+    :raises ConflictError: the instance has already ended.
+    """
+    people.require_role(people.actor(session, actor), *MANAGERS)
+    instance = _instance(session, instance_id)
+    if instance.status in ("completed", "terminated"):
+        raise ConflictError(f"instance {instance_id} has already ended ({instance.status})")
+    workflow = projection.load(session, instance)
+    runner.cancel(workflow)
+    instance.status = "terminated"
+    instance.ended_at = utcnow()
+    audit.record(session, "terminated", actor, instance.id, instance.process_key, None, {"reason": reason[:2000]})
+    projection.save(session, instance, workflow, actor)
+    return instance_detail(session, instance)
+
+
+def retry_instance(
+    session: Session, instance_id: int, actor: str, data: Mapping[str, Any] | None = None
+) -> InstanceDetail:
+    """Run the failed step of an instance again, with corrected data merged in.
+
+    :raises PermissionDeniedError: not a manager.
+    :raises NotFoundError: no such instance.
+    :raises ConflictError: the instance is not in the error state.
+    :raises InvalidInputError: data is not an object.
+    """
+    people.require_role(people.actor(session, actor), *MANAGERS)
+    instance = _instance(session, instance_id)
+    if instance.status != "error":
+        raise ConflictError(f"instance {instance_id} is {instance.status}, not failed")
+    if data is not None and not isinstance(data, Mapping):
+        raise InvalidInputError("data must be an object", [FieldProblem("data", "must be an object")])
+    values = serializer.to_jsonable(dict(data or {}))
+    workflow = projection.load(session, instance)
+    instance.status, instance.error_message, instance.error_element_id = "running", None, None
+    audit.record(session, "retried", actor, instance.id, instance.process_key, None, {"data": values})
+    _advance(session, instance, workflow, actor, lambda: runner.retry(workflow, values, projection.PRUNE_DEPTH))
+    return instance_detail(session, instance)
+
+
+def list_instances(
+    session: Session, process_key: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50
+) -> tuple[list[InstanceDetail], int]:
+    """Return one page of instances, newest first, and the total count.
+
+    :raises InvalidInputError: bad page or status.
+    """
+    if status and status not in ("running", "completed", "error", "suspended", "terminated"):
+        raise InvalidInputError("status", [FieldProblem("status", f"unknown status {status!r}")])
+    if page < 1 or not 1 <= per_page <= 500:
+        raise InvalidInputError("paging", [FieldProblem("page", "page >= 1, 1 <= per_page <= 500")])
+    rows, total = repo.search(session, process_key, status, (page - 1) * per_page, per_page)
+    return [instance_detail(session, row, with_tasks=False) for row in rows], total

@@ -1,0 +1,146 @@
+"""Load an instance's workflow and write back what it became: state, task rows, timers and audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.bpmn import lanes, runner, serializer
+from engine.db import utcnow
+from engine.models import HumanTask, ProcessInstance, Timer
+from engine.repositories import audit
+from engine.repositories import definitions as definitions_repo
+from engine.repositories import instances as instances_repo
+from engine.repositories import tasks as tasks_repo
+from engine.repositories import timers as timers_repo
+from engine.services import definitions
+
+PRUNE_DEPTH = 200
+
+
+def load(session: Session, instance: ProcessInstance) -> Any:
+    """Rebuild the live workflow of an instance from its stored state and its version's spec."""
+    spec, subs = definitions.spec_for(session, instance.process_version_id)
+    return serializer.load_workflow(instance.workflow, spec, subs)
+
+
+def task_meta(session: Session, instance: ProcessInstance) -> dict[str, Any]:
+    version = definitions_repo.get_by_id(session, instance.process_version_id)
+    return dict(version.task_meta) if version else {}
+
+
+def record_failure(session: Session, instance: ProcessInstance, failure: runner.WorkflowFailure, actor: str) -> None:
+    """Put the instance into the error state, keeping the message and element."""
+    instance.status = "error"
+    instance.error_message = failure.message[:4000]
+    instance.error_element_id = failure.element_id
+    audit.record(
+        session, "error", actor, instance.id, instance.process_key, failure.element_id,
+        {"message": failure.message[:4000]},
+    )
+
+
+def save(session: Session, instance: ProcessInstance, workflow: Any, actor: str) -> None:
+    """Store the workflow and project it: open tasks, waiting timers, status, data.
+
+    :raises ConflictError: the instance changed underneath (row version check).
+    """
+    meta = task_meta(session, instance)
+    data = serializer.to_jsonable(runner.current_data(workflow))
+    instance.data = data
+    completed, _active, _failed = runner.element_states(workflow)
+    instance.completed_elements = sorted(set(instance.completed_elements or []) | completed)
+    if instance.status not in ("error", "suspended", "terminated"):
+        if runner.is_completed(workflow):
+            instance.status = "completed"
+            instance.ended_at = utcnow()
+            audit.record(session, "instance_completed", actor, instance.id, instance.process_key)
+        else:
+            instance.status = "running"
+    _sync_tasks(session, instance, workflow, meta, actor)
+    _sync_timers(session, instance, workflow)
+    instance.workflow = serializer.dump_workflow(workflow)
+    instances_repo.save(session, instance)
+
+
+def _sync_tasks(
+    session: Session, instance: ProcessInstance, workflow: Any, meta: dict[str, Any], actor: str
+) -> None:
+    ready = {t.spiff_id: t for t in runner.ready_tasks(workflow)}
+    existing = {row.spiff_task_id: row for row in tasks_repo.open_for_instance(session, instance.id)}
+    now = utcnow()
+    for spiff_id, row in existing.items():
+        if spiff_id not in ready:
+            row.status = "cancelled"
+            row.completed_at = now
+    if instance.status in ("terminated",):
+        return
+    for spiff_id, task in ready.items():
+        if spiff_id in existing:
+            continue
+        info = meta.get(task.element_id, {})
+        data = dict(task.data)
+        groups = [_evaluated(g, data) for g in info.get("groups", [])]
+        groups = [g for g in groups if g]
+        assignee = _evaluated(info.get("assignee"), data)
+        try:
+            due = lanes.parse_due(_evaluated_raw(info.get("due_date"), data), now)
+        except (ValueError, Exception):
+            due = None
+        try:
+            priority = int(_evaluated_raw(info.get("priority"), data) or 50)
+        except (TypeError, ValueError):
+            priority = 50
+        row = HumanTask(
+            instance_id=instance.id,
+            spiff_task_id=spiff_id,
+            process_key=instance.process_key,
+            element_id=task.element_id,
+            name=info.get("name") or task.name,
+            group_id=groups[0] if groups else None,
+            assignee=assignee or None,
+            status="open",
+            due_at=due,
+            priority=priority,
+            form=[{k: v for k, v in f.items() if k != "line"} for f in info.get("form", [])],
+            documentation=info.get("documentation") or "",
+            created_at=now,
+        )
+        tasks_repo.add(session, row, groups)
+        audit.record(
+            session, "task_created", actor, instance.id, instance.process_key, task.element_id,
+            {"task_id": row.id, "name": row.name, "group": row.group_id, "assignee": row.assignee},
+        )
+
+
+def _evaluated_raw(value: Any, data: dict[str, Any]) -> Any:
+    if value is None:
+        return None
+    try:
+        return lanes.evaluate_attr(str(value), data)
+    except Exception:
+        return None
+
+
+def _evaluated(value: Any, data: dict[str, Any]) -> str | None:
+    result = _evaluated_raw(value, data)
+    return str(result) if result not in (None, "") else None
+
+
+def _sync_timers(session: Session, instance: ProcessInstance, workflow: Any) -> None:
+    waiting = {t.spiff_id: t for t in runner.waiting_timers(workflow)}
+    if instance.status in ("terminated", "completed"):
+        waiting = {}
+    for row in timers_repo.for_instance(session, instance.id):
+        timer = waiting.pop(row.spiff_task_id or "", None)
+        if timer is None:
+            timers_repo.remove(session, row)
+        elif row.due_at != timer.due_at:
+            row.due_at = timer.due_at
+    for timer in waiting.values():
+        timers_repo.add(
+            session,
+            Timer(instance_id=instance.id, spiff_task_id=timer.spiff_id, element_id=timer.element_id,
+                  due_at=timer.due_at),
+        )

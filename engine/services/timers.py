@@ -1,0 +1,128 @@
+"""Fire due timers, each in its own transaction; several workers may share the table."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.bpmn import runner
+from engine.db import utcnow
+from engine.errors import EngineError
+from engine.models import Timer
+from engine.repositories import audit
+from engine.repositories import definitions as definitions_repo
+from engine.repositories import instances as instances_repo
+from engine.repositories import timers as repo
+from engine.services import definitions, instances, people, projection
+from engine.views import TimerView
+
+log = logging.getLogger(__name__)
+MAX_PER_CALL = 1000
+
+
+def fire_due_timers(session_factory: sessionmaker[Session], now: datetime | None = None) -> int:
+    """Fire every timer due by ``now`` (default: the current time); return how many fired.
+
+    Each timer fires in a transaction of its own. Passing a later ``now`` fires timers early,
+    as if that time had come (tests and the "fire now" action use it).
+    """
+    fired = 0
+    seen: set[int] = set()
+    while fired + len(seen) < MAX_PER_CALL:
+        with session_factory.begin() as session:
+            timer = repo.claim_next_due(session, now or utcnow(), exclude=seen)
+            if timer is None:
+                break
+            seen.add(timer.id)
+            try:
+                with session.begin_nested():
+                    _fire(session, timer)
+                fired += 1
+            except Exception:
+                log.exception("timer %s could not fire; retrying in a minute", timer.id)
+                timer.due_at = utcnow() + timedelta(minutes=1)
+    return fired
+
+
+def _fire(session: Session, timer: Timer) -> None:
+    if timer.instance_id is None:
+        _fire_start_timer(session, timer)
+        return
+    instance = instances_repo.get(session, timer.instance_id)
+    if instance is None or instance.status != "running":
+        return
+    workflow = projection.load(session, instance)
+    audit.record(session, "timer_fired", people.SYSTEM, instance.id, instance.process_key, timer.element_id,
+                 {"due_at": timer.due_at.isoformat()})
+    try:
+        if not runner.fire_timer(workflow, timer.spiff_task_id or "", projection.PRUNE_DEPTH):
+            repo.remove(session, timer)
+            return
+    except runner.WorkflowFailure as failure:
+        projection.record_failure(session, instance, failure, people.SYSTEM)
+    projection.save(session, instance, workflow, people.SYSTEM)
+
+
+def _fire_start_timer(session: Session, timer: Timer) -> None:
+    version = definitions_repo.get_by_id(session, timer.process_version_id or 0)
+    repo.remove(session, timer)
+    if version is None:
+        return
+    audit.record(session, "timer_fired", people.SYSTEM, None, version.key, timer.element_id,
+                 {"due_at": timer.due_at.isoformat()})
+    detail = instances.start_instance(session, version.key, people.SYSTEM, {}, f"{version.name} ({timer.element_id})")
+    instance = instances_repo.get(session, detail.id)
+    assert instance is not None
+    workflow = projection.load(session, instance)
+    started = [t for t in runner.waiting_timers(workflow) if t.is_start]
+    try:
+        for waiting in started:
+            runner.fire_timer(workflow, waiting.spiff_id, projection.PRUNE_DEPTH)
+    except runner.WorkflowFailure as failure:
+        projection.record_failure(session, instance, failure, people.SYSTEM)
+    projection.save(session, instance, workflow, people.SYSTEM)
+    spec, subs = definitions.spec_for(session, version.id)
+    probe = runner.create_workflow(spec, subs, {})
+    try:
+        runner.run_steps(probe)
+    except runner.WorkflowFailure:
+        return
+    for waiting in runner.waiting_timers(probe):
+        # Only cycles start again; a date or duration start fires once per version.
+        if waiting.is_start and "R" in _start_expression(version.files, waiting.element_id):
+            repo.add(session, Timer(process_version_id=version.id, element_id=waiting.element_id,
+                                    due_at=waiting.due_at))
+
+
+def _start_expression(files: dict[str, str], element_id: str) -> str:
+    for text in files.values():
+        marker = f'id="{element_id}"'
+        if marker in text and "timeCycle" in text.split(marker, 1)[1].split("</bpmn:startEvent>", 1)[0]:
+            return "R"
+    return ""
+
+
+def list_timers(session: Session) -> list[TimerView]:
+    """Every waiting timer, soonest first."""
+    return [TimerView(t.id, t.instance_id or 0, t.element_id, t.due_at) for t in repo.all_waiting(session)]
+
+
+def run_worker(
+    session_factory: sessionmaker[Session], poll_seconds: float = 5.0, stop: Callable[[], bool] = lambda: False
+) -> None:
+    """Fire due timers in a loop until ``stop()`` is true."""
+    while not stop():
+        try:
+            fired = fire_due_timers(session_factory)
+        except EngineError:
+            log.exception("timer run failed")
+            fired = 0
+        except Exception:
+            log.exception("timer run failed")
+            fired = 0
+        if not fired:
+            time.sleep(poll_seconds)

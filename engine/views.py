@@ -1,0 +1,190 @@
+"""Define the frozen values the engine hands to its callers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    """The version a deployment produced (or found unchanged) for one process key."""
+
+    key: str
+    version: int
+    created: bool
+
+
+@dataclass(frozen=True)
+class ProcessVersionView:
+    """One deployed, immutable version of a process."""
+
+    key: str
+    name: str
+    version: int
+    deployed_at: datetime
+    deployed_by: str | None
+    documentation: str
+    start_groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FormOption:
+    """One choice of an enum form field."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class FormFieldView:
+    """One field of a user task's form, as the diagram declares it."""
+
+    id: str
+    label: str
+    type: str
+    required: bool = False
+    default: Any = None
+    options: tuple[FormOption, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    minlength: int | None = None
+    maxlength: int | None = None
+    readonly: bool = False
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    """A row of a task queue."""
+
+    id: int
+    instance_id: int
+    instance_title: str
+    process_key: str
+    process_name: str
+    element_id: str
+    name: str
+    group: str | None
+    assignee: str | None
+    due_at: datetime | None
+    priority: int
+    status: str
+    created_at: datetime
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+
+    def is_overdue(self, now: datetime) -> bool:
+        """Tell whether the task is open past its due time."""
+        return self.status == "open" and self.due_at is not None and self.due_at < now
+
+
+@dataclass(frozen=True)
+class TaskDetail:
+    """One task with its form, its instance's data and its documentation."""
+
+    summary: TaskSummary
+    form: tuple[FormFieldView, ...]
+    documentation: str
+    instance_data: dict[str, Any]
+    submitted: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class InstanceErrorView:
+    """Where and why an instance failed."""
+
+    element_id: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class InstanceSummary:
+    """A row of the instance list."""
+
+    id: int
+    process_key: str
+    version: int
+    title: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    started_by: str | None
+
+
+@dataclass(frozen=True)
+class InstanceDetail:
+    """One instance: its state, data, open tasks and error."""
+
+    id: int
+    process_key: str
+    process_name: str
+    version: int
+    title: str
+    status: str
+    data: dict[str, Any]
+    tasks: tuple[TaskSummary, ...]
+    started_at: datetime
+    ended_at: datetime | None
+    started_by: str | None
+    error: InstanceErrorView | None
+    completed_elements: tuple[str, ...] = ()
+    active_elements: tuple[str, ...] = ()
+    timers: tuple[TimerView, ...] = ()
+
+
+@dataclass(frozen=True)
+class TimerView:
+    """A timer waiting to fire."""
+
+    id: int
+    instance_id: int
+    element_id: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class EventView:
+    """One audit-trail entry."""
+
+    type: str
+    actor: str | None
+    at: datetime
+    element_id: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+    instance_id: int | None = None
+
+
+@dataclass(frozen=True)
+class UserView:
+    """A person who uses Teamflow, with their groups and roles."""
+
+    id: int
+    name: str
+    display_name: str
+    groups: tuple[str, ...]
+    roles: tuple[str, ...]
+    email: str | None = None
+
+    def has_role(self, *roles: str) -> bool:
+        """Tell whether the user holds any of the roles (admin holds them all)."""
+        return "admin" in self.roles or any(r in self.roles for r in roles)
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """A group of people; a lane or candidate group maps to one."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CommentView:
+    """A remark left on a task."""
+
+    id: int
+    task_id: int
+    author: str
+    text: str
+    at: datetime
