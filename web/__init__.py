@@ -1,0 +1,105 @@
+"""Create the Flask application: configuration, engine, login, CSRF, i18n and blueprints."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from engine import EngineSettings, make_engine, make_session_factory
+
+csrf = CSRFProtect()
+babel = Babel()
+LANGUAGES = {"zh": "简体中文", "en": "English"}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _locale() -> str:
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    return request.accept_languages.best_match(["zh", "en"], default="zh") or "zh"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then instance/config.py, then FLASK_* variables, then ``test_config``."""
+    instance_path = os.environ.get("TEAMFLOW_INSTANCE_PATH") or str(Path.cwd() / "instance")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.config.from_mapping(
+        SECRET_KEY=None,
+        DATABASE_URL=None,
+        PROCESSES_DIR=str(ROOT / "processes"),
+        TIMER_POLL_SECONDS=5.0,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=10 * 1024 * 1024,
+        BABEL_DEFAULT_LOCALE="zh",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        MAIL_SERVER=None,
+        MAIL_PORT=25,
+        MAIL_SENDER="teamflow@localhost",
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env()
+    if os.environ.get("TEAMFLOW_DATABASE_URL"):
+        app.config["DATABASE_URL"] = os.environ["TEAMFLOW_DATABASE_URL"]
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'teamflow.db'}"
+
+    settings = EngineSettings(
+        database_url=app.config["DATABASE_URL"],
+        processes_dir=Path(app.config["PROCESSES_DIR"]),
+        timer_poll_seconds=float(app.config["TIMER_POLL_SECONDS"]),
+    )
+    db_engine = make_engine(settings.database_url)
+    app.extensions["engine"] = {
+        "settings": settings,
+        "db_engine": db_engine,
+        "session_factory": make_session_factory(db_engine),
+    }
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_locale)
+
+    from web import auth, db, errors
+
+    db.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+
+    from web.api import bp as api_bp
+    from web.tasks import bp as tasks_bp
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(tasks_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)  # the API checks CSRF itself for cookie-authenticated writes
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        from flask_babel import get_locale
+
+        return {"languages": LANGUAGES, "current_locale": str(get_locale() or "zh")}
+
+    return app
+
+
+def _instance_secret(folder: Path) -> str:
+    """Keep a random secret key in the instance folder so sessions survive restarts."""
+    path = folder / "secret_key"
+    if not path.exists():
+        path.write_text(os.urandom(32).hex())
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,255 @@
+"""The ``teamflow`` command: schema, deployments, users, demo data, instances, tasks, timers, server."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from engine import EngineError, definitions, instances, people, task_queue, timers
+from engine.schema import upgrade
+
+DEMO_PASSWORD = "demo"
+DEMO_USERS = [
+    # name, display name, groups, roles
+    ("lead", "团队负责人 王磊", ["team-lead"], ["staff", "manager"]),
+    ("promo", "市场推广 李娜", ["promotion"], ["staff"]),
+    ("sales", "销售 张伟", ["sales"], ["staff"]),
+    ("service", "客服 刘洋", ["service"], ["staff"]),
+    ("hr", "人事 陈静", ["hr"], ["staff"]),
+    ("risk", "风控 赵敏", ["risk"], ["staff"]),
+    ("dept", "交付部门 孙强", ["departments"], ["staff"]),
+    ("manager", "经理 周杰", ["team-lead"], ["staff", "manager"]),
+    ("owner", "流程负责人 吴芳", [], ["owner"]),
+    ("admin", "管理员", [], ["admin"]),
+]
+
+
+def _app() -> Flask:
+    from web import create_app
+
+    return create_app()
+
+
+@contextmanager
+def unit_of_work(app: Flask) -> Iterator[Session]:
+    """Run one unit of work in its own transaction."""
+    with app.extensions["engine"]["session_factory"].begin() as session:
+        yield session
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def _json_arg(text: str, option: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        _fail(f"{option} is not valid JSON: {exc.msg} at column {exc.colno}")
+    if not isinstance(value, dict):
+        _fail(f"{option} must be a JSON object")
+    return value
+
+
+def _run(action: Callable[[], Any]) -> Any:
+    try:
+        return action()
+    except EngineError as exc:
+        _fail(exc.message.replace("\n", " "))
+
+
+@click.group()
+def main() -> None:
+    """Teamflow: BPMN workflows for teams."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Upgrade the database to the newest schema."""
+    app = _app()
+    upgrade(app.config["DATABASE_URL"])
+    click.echo(f"database at newest schema: {_safe_url(app.config['DATABASE_URL'])}")
+
+
+def _safe_url(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--user", "actor", default="system", help="Who deploys (recorded in the audit log).")
+def deploy(paths: tuple[Path, ...], actor: str) -> None:
+    """Deploy BPMN/DMN files or folders; print each process's version."""
+    app = _app()
+    upgrade(app.config["DATABASE_URL"])
+    with unit_of_work(app) as session:
+        results = _run(lambda: definitions.deploy_paths(session, list(paths), actor))
+    for result in results:
+        state = "new version" if result.created else "unchanged"
+        click.echo(f"{result.key}\tversion {result.version}\t{state}")
+
+
+@main.group()
+def user() -> None:
+    """Manage users."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--password", required=True)
+@click.option("--group", "groups", multiple=True, help="Group id; repeat for several.")
+@click.option("--role", "roles", multiple=True, default=["staff"], show_default=True,
+              help="staff, manager, owner or admin; repeat for several.")
+@click.option("--display-name", default=None)
+@click.option("--email", default=None)
+def user_add(name: str, password: str, groups: tuple[str, ...], roles: tuple[str, ...],
+             display_name: str | None, email: str | None) -> None:
+    """Add a user with a hashed password."""
+    app = _app()
+    with unit_of_work(app) as session:
+        view = _run(lambda: people.create_user(session, name, password, groups, roles, display_name, email))
+    click.echo(f"user {view.name} added (groups: {', '.join(view.groups) or '-'}; roles: {', '.join(view.roles)})")
+
+
+@main.command()
+def demo() -> None:
+    """Create demo users for every group and role and deploy processes/ (safe to run again)."""
+    app = _app()
+    upgrade(app.config["DATABASE_URL"])
+    processes = app.extensions["engine"]["settings"].processes_dir
+    with unit_of_work(app) as session:
+        created = []
+        for name, display, groups, roles in DEMO_USERS:
+            if people.find_user(session, name) is None:
+                people.create_user(session, name, DEMO_PASSWORD, groups, roles, display)
+                created.append(name)
+        results = _run(lambda: definitions.deploy_paths(session, [processes], "system"))
+    click.echo(f"demo users created: {', '.join(created) or 'none (they exist)'}; password: {DEMO_PASSWORD}")
+    for result in results:
+        click.echo(f"{result.key}\tversion {result.version}\t{'new version' if result.created else 'unchanged'}")
+
+
+@main.command()
+@click.argument("key")
+@click.option("--data", "data_text", default="{}", help="Initial data as a JSON object.")
+@click.option("--title", default=None)
+@click.option("--user", "actor", default="system")
+def start(key: str, data_text: str, title: str | None, actor: str) -> None:
+    """Start an instance of a process."""
+    data = _json_arg(data_text, "--data")
+    app = _app()
+    with unit_of_work(app) as session:
+        detail = _run(lambda: instances.start_instance(session, key, actor, data, title))
+    click.echo(f"instance {detail.id} ({detail.process_key} v{detail.version}) {detail.status}")
+    for task in detail.tasks:
+        click.echo(f"  task {task.id}\t{task.name}\t{task.group or '-'}")
+
+
+@main.command()
+@click.option("--user", "user_name", default=None, help="Show this user's queues; all open tasks otherwise.")
+def tasks(user_name: str | None) -> None:
+    """List open tasks."""
+    app = _app()
+    with unit_of_work(app) as session:
+        if user_name:
+            rows = _run(lambda: task_queue.my_tasks(session, user_name) + task_queue.group_tasks(session, user_name))
+        else:
+            rows = task_queue.list_tasks(session, status="open")
+    for t in rows:
+        due = t.due_at.strftime("%Y-%m-%d %H:%M") if t.due_at else "-"
+        click.echo(f"{t.id}\t{t.process_key}\t{t.instance_id}\t{t.name}\t{t.group or '-'}\t{t.assignee or '-'}\t{due}")
+    if not rows:
+        click.echo("no open tasks")
+
+
+@main.command()
+@click.argument("task_id", type=int)
+@click.option("--user", "actor", required=True)
+@click.option("--data", "data_text", default="{}", help="Form data as a JSON object.")
+def complete(task_id: int, actor: str, data_text: str) -> None:
+    """Complete a task with form data."""
+    data = _json_arg(data_text, "--data")
+    app = _app()
+    with unit_of_work(app) as session:
+        summary = _run(lambda: instances.complete_task(session, task_id, actor, data))
+        detail = instances.get_instance(session, summary.instance_id)
+    click.echo(f"task {task_id} completed; instance {detail.id} is {detail.status}")
+    for task in detail.tasks:
+        click.echo(f"  task {task.id}\t{task.name}\t{task.group or '-'}")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Fire what is due now, then stop.")
+def worker(once: bool) -> None:
+    """Fire due timers in a loop."""
+    app = _app()
+    factory = app.extensions["engine"]["session_factory"]
+    if once:
+        click.echo(f"fired {timers.fire_due_timers(factory)} timer(s)")
+        return
+    poll = app.extensions["engine"]["settings"].timer_poll_seconds
+    click.echo(f"timer worker running (every {poll:g}s); Ctrl+C stops it")
+    try:
+        timers.run_worker(factory, poll)
+    except KeyboardInterrupt:
+        pass
+
+
+def start_timer_thread(app: Flask) -> threading.Event:
+    """Fire timers in a background thread of the web server; set the returned event to stop it."""
+    stop = threading.Event()
+    factory = app.extensions["engine"]["session_factory"]
+    poll = app.extensions["engine"]["settings"].timer_poll_seconds
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                fired = timers.fire_due_timers(factory)
+            except Exception:
+                logging.getLogger(__name__).exception("timer run failed")
+                fired = 0
+            if not fired:
+                stop.wait(poll)
+
+    threading.Thread(target=loop, name="teamflow-timers", daemon=True).start()
+    return stop
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-timers", is_flag=True, help="Do not fire timers in this process (run `teamflow worker`).")
+def serve(host: str, port: int, no_timers: bool) -> None:
+    """Serve the web app (timers included)."""
+    from waitress import serve as waitress_serve
+
+    app = _app()
+    upgrade(app.config["DATABASE_URL"])
+    if not no_timers:
+        start_timer_thread(app)
+    click.echo(f"Teamflow on http://{host}:{port}/ (database: {_safe_url(app.config['DATABASE_URL'])})")
+    waitress_serve(app, host=host, port=port, threads=8)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""Open one SQLAlchemy Session per request, closed (and rolled back if uncommitted) at teardown."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def session_factory() -> sessionmaker[Session]:
+    return current_app.extensions["engine"]["session_factory"]  # type: ignore[no-any-return]
+
+
+def get_session() -> Session:
+    """Return the request's Session, opening it on first use."""
+    if "db_session" not in g:
+        g.db_session = session_factory()()
+    return g.db_session  # type: ignore[no-any-return]
+
+
+def _close(_exc: BaseException | None = None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(_close)
