@@ -1,0 +1,391 @@
+"""Drive the promotion process through the engine: its scenarios, who sees each task, the approval table."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.bpmn.dmn import evaluate_decision
+from engine.errors import InvalidInputError, PermissionDeniedError
+from engine.services import definitions, instances, task_queue, timers
+
+PROCESSES = Path(__file__).resolve().parents[2] / "processes"
+APPROVAL_TABLE = PROCESSES / "promotion_approval.dmn"
+
+# A user of another group for every lane, to prove that tasks stay in their own queue.
+OUTSIDER = {"promotion": "sales", "team-lead": "promotion"}
+
+CHANNEL_TASKS = {
+    "advertising": "Task_Advertising",
+    "pr": "Task_PublicRelations",
+    "event": "Task_MarketingEvent",
+}
+RESEARCH = {
+    "research_topic": "华东地区中小企业市场",
+    "market_info": "中小企业数字化需求快速增长",
+    "competitors": "两家主要竞争对手本季度降价10%",
+    "customer_needs": "更低的上手成本和本地化服务",
+    "market_trends": "短视频和行业展会获客效果提升",
+}
+STRATEGY = {
+    "goal_description": "新品上市三十天内提升华东地区知名度",
+    "target_reach": 100000,
+    "target_leads": 500,
+    "target_conversions": 50,
+    "use_advertising": True,
+    "use_pr": True,
+    "use_event": False,
+    "new_channel": False,
+    "content": "新品功能演示视频与客户案例",
+    "budget": 30000,
+    "campaign_days": 30,
+}
+RECORDS = {
+    "Task_Advertising": {
+        "ad_media": "行业网站与短视频平台",
+        "ad_spend": 18000,
+        "ad_impressions": 250000,
+        "ad_notes": "首周点击率2.1%",
+    },
+    "Task_PublicRelations": {"pr_partners": "华东商报", "pr_spend": 6000, "pr_coverage": 4},
+    "Task_MarketingEvent": {
+        "event_type": "product_launch",
+        "event_date": "2024-10-15",
+        "event_spend": 12000,
+        "event_attendees": 320,
+        "event_notes": "现场签约8家",
+    },
+}
+MET = {
+    "actual_reach": 120000,
+    "actual_leads": 620,
+    "actual_conversions": 55,
+    "actual_cost": 29000,
+    "lessons_learned": "短视频带来的线索质量最高",
+}
+MISSED = {**MET, "actual_leads": 310, "actual_conversions": 21, "lessons_learned": "线索不足，转化偏低"}
+CLOSING = {
+    "summary": "目标全部达成",
+    "best_channel": "advertising",
+    "recommendations": "下季度加大短视频投放",
+}
+
+
+@pytest.fixture
+def deployed(session: Any, users: dict[str, str]) -> Any:
+    """Deploy this process's own files, so other processes' drafts cannot break these tests."""
+    results = definitions.deploy_paths(
+        session, [PROCESSES / name for name in ("promotion.bpmn", "promotion_approval.dmn")], actor="owner1"
+    )
+    session.commit()
+    return results
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def open_elements(session: Any, instance_id: int) -> list[str]:
+    return sorted(
+        t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="open")
+    )
+
+
+def open_task(session: Any, instance_id: int, element_id: str) -> Any:
+    found = [
+        t
+        for t in task_queue.list_tasks(session, instance_id=instance_id, status="open")
+        if t.element_id == element_id
+    ]
+    assert len(found) == 1, f"{element_id} open once; open: {open_elements(session, instance_id)}"
+    return found[0]
+
+
+def complete(
+    session: Any, users: dict[str, str], instance_id: int, element_id: str, group: str, data: dict[str, Any]
+) -> Any:
+    """Complete a task as its group's user, after checking that only that group sees and may do it."""
+    task = open_task(session, instance_id, element_id)
+    assert task.group == group
+    assert task.id in {t.id for t in task_queue.group_tasks(session, users[group])}
+    outsider = users[OUTSIDER[group]]
+    assert task.id not in {t.id for t in task_queue.group_tasks(session, outsider)}
+    with pytest.raises(PermissionDeniedError):
+        instances.complete_task(session, task.id, actor=outsider, data=data)
+    session.rollback()
+    instances.complete_task(session, task.id, actor=users[group], data=data)
+    session.commit()
+    return task
+
+
+def start(session: Any, users: dict[str, str]) -> int:
+    inst = instances.start_instance(session, "promotion", actor=users["promotion"], title="新品上市推广")
+    session.commit()
+    assert open_elements(session, inst.id) == ["Task_MarketResearch"]
+    complete(session, users, inst.id, "Task_MarketResearch", "promotion", RESEARCH)
+    assert open_elements(session, inst.id) == ["Task_DraftStrategy"]
+    return inst.id
+
+
+def run_campaign(
+    session: Any,
+    session_factory: Any,
+    users: dict[str, str],
+    instance_id: int,
+    channels: list[str],
+    days: int = 30,
+) -> None:
+    """Record each chosen activity, then let the campaign period end; evaluation is next."""
+    expected = sorted(CHANNEL_TASKS[c] for c in channels)
+    assert open_elements(session, instance_id) == expected
+    for element_id in expected:
+        task = open_task(session, instance_id, element_id)
+        # Each activity is due by the end of the campaign period.
+        assert abs(_naive(task.due_at) - _naive(task.created_at) - timedelta(days=days)) < timedelta(
+            minutes=1
+        )
+        complete(session, users, instance_id, element_id, "promotion", RECORDS[element_id])
+    # All activities recorded, but the evaluation waits for the end of the period.
+    assert open_elements(session, instance_id) == []
+    assert instances.get_instance(session, instance_id).status == "running"
+    now = datetime.now(UTC)
+    assert timers.fire_due_timers(session_factory, now=now + timedelta(days=days - 1)) == 0
+    assert timers.fire_due_timers(session_factory, now=now + timedelta(days=days + 1)) == 1
+    session.expire_all()
+    assert open_elements(session, instance_id) == ["Task_EvaluateResults"]
+
+
+def test_small_budget_needs_no_approval_and_meets_goal(
+    deployed: Any, session: Any, session_factory: Any, users: dict[str, str]
+) -> None:
+    instance_id = start(session, users)
+    complete(session, users, instance_id, "Task_DraftStrategy", "promotion", STRATEGY)
+    data = instances.get_instance(session, instance_id).data
+    assert data["approval_required"] is False
+    assert data["channels"] == ["advertising", "pr"]
+    run_campaign(session, session_factory, users, instance_id, ["advertising", "pr"])
+    complete(session, users, instance_id, "Task_EvaluateResults", "promotion", MET)
+    assert open_elements(session, instance_id) == ["Task_ClosingSummary"]
+    complete(session, users, instance_id, "Task_ClosingSummary", "promotion", CLOSING)
+
+    inst = instances.get_instance(session, instance_id)
+    assert inst.status == "completed"
+    assert inst.data["goal_met"] is True
+    assert inst.data["strategy_round"] == 1
+    done = {t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="completed")}
+    assert "Task_ApproveStrategy" not in done
+    assert "Task_MarketingEvent" not in done
+
+
+def test_large_budget_approved_after_one_send_back(
+    deployed: Any, session: Any, session_factory: Any, users: dict[str, str]
+) -> None:
+    instance_id = start(session, users)
+    complete(
+        session,
+        users,
+        instance_id,
+        "Task_DraftStrategy",
+        "promotion",
+        {**STRATEGY, "budget": 80000, "use_event": True},
+    )
+    assert open_elements(session, instance_id) == ["Task_ApproveStrategy"]
+    approval = open_task(session, instance_id, "Task_ApproveStrategy")
+    assert abs(_naive(approval.due_at) - _naive(approval.created_at) - timedelta(days=2)) < timedelta(
+        minutes=1
+    )
+    assert instances.get_instance(session, instance_id).data["approval_reason"] == "预算超过50000元"
+    complete(
+        session,
+        users,
+        instance_id,
+        "Task_ApproveStrategy",
+        "team-lead",
+        {"approved": False, "review_comments": "预算偏高，请压缩展会费用"},
+    )
+    assert open_elements(session, instance_id) == ["Task_DraftStrategy"]
+    assert instances.get_instance(session, instance_id).data["review_comments"] == "预算偏高，请压缩展会费用"
+
+    complete(
+        session,
+        users,
+        instance_id,
+        "Task_DraftStrategy",
+        "promotion",
+        {**STRATEGY, "budget": 60000, "use_event": True},
+    )
+    assert open_elements(session, instance_id) == ["Task_ApproveStrategy"]
+    complete(
+        session,
+        users,
+        instance_id,
+        "Task_ApproveStrategy",
+        "team-lead",
+        {"approved": True, "review_comments": "同意"},
+    )
+    run_campaign(session, session_factory, users, instance_id, ["advertising", "pr", "event"])
+    complete(session, users, instance_id, "Task_EvaluateResults", "promotion", MET)
+    complete(session, users, instance_id, "Task_ClosingSummary", "promotion", CLOSING)
+
+    inst = instances.get_instance(session, instance_id)
+    assert inst.status == "completed"
+    assert inst.data["approved"] is True
+    assert inst.data["budget"] == 60000
+    assert inst.data["strategy_round"] == 2
+
+
+def test_new_channel_needs_approval_even_on_a_small_budget(
+    deployed: Any, session: Any, users: dict[str, str]
+) -> None:
+    instance_id = start(session, users)
+    complete(
+        session,
+        users,
+        instance_id,
+        "Task_DraftStrategy",
+        "promotion",
+        {**STRATEGY, "budget": 8000, "new_channel": True, "new_channel_name": "直播带货"},
+    )
+    assert open_elements(session, instance_id) == ["Task_ApproveStrategy"]
+    assert instances.get_instance(session, instance_id).data["approval_reason"] == "启用新渠道"
+
+
+def test_goal_missed_once_then_adjusted_and_met(
+    deployed: Any, session: Any, session_factory: Any, users: dict[str, str]
+) -> None:
+    instance_id = start(session, users)
+    complete(session, users, instance_id, "Task_DraftStrategy", "promotion", STRATEGY)
+    run_campaign(session, session_factory, users, instance_id, ["advertising", "pr"])
+    complete(session, users, instance_id, "Task_EvaluateResults", "promotion", MISSED)
+    data = instances.get_instance(session, instance_id).data
+    assert data["goal_met"] is False
+    assert data["reach_met"] is True
+    assert data["leads_met"] is False
+    assert open_elements(session, instance_id) == ["Task_OptimiseStrategy"]
+    complete(
+        session,
+        users,
+        instance_id,
+        "Task_OptimiseStrategy",
+        "promotion",
+        {"gap_analysis": "公关报道带来的线索很少", "optimisation_plan": "停掉公关，增加行业展会"},
+    )
+    assert open_elements(session, instance_id) == ["Task_DraftStrategy"]
+
+    complete(
+        session,
+        users,
+        instance_id,
+        "Task_DraftStrategy",
+        "promotion",
+        {**STRATEGY, "use_pr": False, "use_event": True, "campaign_days": 14},
+    )
+    run_campaign(session, session_factory, users, instance_id, ["advertising", "event"], days=14)
+    complete(session, users, instance_id, "Task_EvaluateResults", "promotion", MET)
+    complete(session, users, instance_id, "Task_ClosingSummary", "promotion", CLOSING)
+
+    inst = instances.get_instance(session, instance_id)
+    assert inst.status == "completed"
+    assert inst.data["goal_met"] is True
+    assert inst.data["strategy_round"] == 2
+    assert inst.data["campaign_period"] == "P14D"
+    done = [t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="completed")]
+    assert done.count("Task_EvaluateResults") == 2
+    assert done.count("Task_PublicRelations") == 1
+
+
+def test_only_one_channel_chosen(
+    deployed: Any, session: Any, session_factory: Any, users: dict[str, str]
+) -> None:
+    instance_id = start(session, users)
+    complete(
+        session,
+        users,
+        instance_id,
+        "Task_DraftStrategy",
+        "promotion",
+        {**STRATEGY, "use_advertising": False, "use_pr": False, "use_event": True, "campaign_days": 7},
+    )
+    assert instances.get_instance(session, instance_id).data["channels"] == ["event"]
+    run_campaign(session, session_factory, users, instance_id, ["event"], days=7)
+    complete(session, users, instance_id, "Task_EvaluateResults", "promotion", MET)
+    complete(
+        session, users, instance_id, "Task_ClosingSummary", "promotion", {**CLOSING, "best_channel": "event"}
+    )
+
+    inst = instances.get_instance(session, instance_id)
+    assert inst.status == "completed"
+    done = {t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="completed")}
+    assert "Task_Advertising" not in done
+    assert "Task_PublicRelations" not in done
+
+
+def test_period_ending_before_the_activities_waits_for_them(
+    deployed: Any, session: Any, session_factory: Any, users: dict[str, str]
+) -> None:
+    instance_id = start(session, users)
+    complete(
+        session,
+        users,
+        instance_id,
+        "Task_DraftStrategy",
+        "promotion",
+        {**STRATEGY, "use_advertising": False, "use_pr": True, "campaign_days": 10},
+    )
+    assert timers.fire_due_timers(session_factory, now=datetime.now(UTC) + timedelta(days=11)) == 1
+    session.expire_all()
+    assert open_elements(session, instance_id) == ["Task_PublicRelations"]
+    complete(
+        session, users, instance_id, "Task_PublicRelations", "promotion", RECORDS["Task_PublicRelations"]
+    )
+    assert open_elements(session, instance_id) == ["Task_EvaluateResults"]
+
+
+def test_no_channel_chosen_returns_to_the_strategy(
+    deployed: Any, session: Any, users: dict[str, str]
+) -> None:
+    instance_id = start(session, users)
+    complete(
+        session,
+        users,
+        instance_id,
+        "Task_DraftStrategy",
+        "promotion",
+        {**STRATEGY, "use_advertising": False, "use_pr": False, "use_event": False},
+    )
+    assert open_elements(session, instance_id) == ["Task_DraftStrategy"]
+    assert instances.get_instance(session, instance_id).data["channel_count"] == 0
+
+
+def test_strategy_form_rejects_bad_input(deployed: Any, session: Any, users: dict[str, str]) -> None:
+    instance_id = start(session, users)
+    task = open_task(session, instance_id, "Task_DraftStrategy")
+    with pytest.raises(InvalidInputError) as caught:
+        instances.complete_task(
+            session,
+            task.id,
+            actor=users["promotion"],
+            data={**STRATEGY, "budget": -1, "campaign_days": 0, "content": ""},
+        )
+    assert {p.field for p in caught.value.problems} == {"budget", "campaign_days", "content"}
+    session.rollback()
+
+
+@pytest.mark.parametrize(
+    ("budget", "new_channel", "required", "reason"),
+    [
+        (80000, False, True, "预算超过50000元"),
+        (50001, False, True, "预算超过50000元"),
+        (90000, True, True, "预算超过50000元"),
+        (50000, False, False, "预算不超过50000元且未启用新渠道"),
+        (0, False, False, "预算不超过50000元且未启用新渠道"),
+        (50000, True, True, "启用新渠道"),
+        (1000, True, True, "启用新渠道"),
+    ],
+)
+def test_approval_table(budget: int, new_channel: bool, required: bool, reason: str) -> None:
+    result = evaluate_decision(APPROVAL_TABLE, {"budget": budget, "new_channel": new_channel})
+    assert result == {"approval_required": required, "approval_reason": reason}
