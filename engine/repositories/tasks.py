@@ -69,7 +69,7 @@ def for_user(
     session: Session, user: str, process_key: str | None = None, overdue_at: datetime | None = None
 ) -> Sequence[tuple[HumanTask, str, str]]:
     stmt = _with_titles().where(HumanTask.status == "open", HumanTask.assignee == user)
-    return session.execute(_queue_order(_filtered(stmt, process_key, overdue_at))).tuples().all()
+    return session.execute(_queue_order(_filtered(stmt, process_key, overdue_at))).all()
 
 
 def for_groups(
@@ -79,7 +79,7 @@ def for_groups(
         return []
     in_groups = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.group_id.in_(groups))
     stmt = _with_titles().where(HumanTask.status == "open", HumanTask.assignee.is_(None), in_groups)
-    return session.execute(_queue_order(_filtered(stmt, process_key, overdue_at))).tuples().all()
+    return session.execute(_queue_order(_filtered(stmt, process_key, overdue_at))).all()
 
 
 def search(
@@ -94,12 +94,12 @@ def search(
     if status:
         stmt = stmt.where(HumanTask.status == status)
     stmt = _filtered(stmt, process_key, overdue_at, instance_id)
-    return session.execute(_queue_order(stmt).limit(limit)).tuples().all()
+    return session.execute(_queue_order(stmt).limit(limit)).all()
 
 
 def completed_by(session: Session, user: str, limit: int = 100) -> Sequence[tuple[HumanTask, str, str]]:
     stmt = _with_titles().where(HumanTask.status == "completed", HumanTask.completed_by == user)
-    return session.execute(stmt.order_by(HumanTask.completed_at.desc()).limit(limit)).tuples().all()
+    return session.execute(stmt.order_by(HumanTask.completed_at.desc()).limit(limit)).all()
 
 
 def visible_to(
@@ -109,7 +109,7 @@ def visible_to(
     stmt = _with_titles().where(or_(HumanTask.assignee == user, HumanTask.completed_by == user, in_groups))
     if status:
         stmt = stmt.where(HumanTask.status == status)
-    return session.execute(_queue_order(_filtered(stmt, process_key, None)).limit(500)).tuples().all()
+    return session.execute(_queue_order(_filtered(stmt, process_key, None)).limit(500)).all()
 
 
 def new_since(session: Session, user: str, groups: Sequence[str], since: datetime | None) -> int:
