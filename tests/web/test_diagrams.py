@@ -3,7 +3,8 @@
 Nothing is served: each test opens ``about:blank`` and injects the built
 ``web/static/dist`` bundles. The helpers at the top (``open_viewer``,
 ``render_bpmn``, ``overlapping_nodes``, ``watermark_problem``,
-``screenshot_diagram``) can be reused by other browser tests.
+``screenshot_diagram``) can be reused by other browser tests. Debian's
+chromium is launched through ``browser_type_launch_args`` in ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -41,22 +42,6 @@ pytestmark = [
         reason="/usr/bin/chromium is missing: apt-get install -y chromium fonts-noto-cjk",
     ),
 ]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args() -> dict[str, Any]:
-    """Launch Debian's chromium; playwright cannot download its own browsers here."""
-    return {
-        "executable_path": str(CHROMIUM),
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }
 
 
 # --- helpers ---------------------------------------------------------------
