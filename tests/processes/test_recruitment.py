@@ -1,0 +1,310 @@
+"""Drive the recruitment process through the engine: its scenarios, who sees each task, the rounds table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.bpmn.dmn import evaluate_decision
+from engine.errors import InvalidInputError, PermissionDeniedError
+from engine.services import definitions, instances, task_queue
+
+PROCESSES = Path(__file__).resolve().parents[2] / "processes"
+ROUNDS_TABLE = PROCESSES / "recruitment_interview_rounds.dmn"
+
+# A user of another group for every lane, to prove that tasks stay in their own queue.
+OUTSIDER = {"hr": "sales", "team-lead": "hr"}
+
+PLAN = {
+    "position": "销售专员",
+    "level": "junior",
+    "headcount": 1,
+    "requirements": "两年以上销售经验，沟通能力强",
+    "channel_job_sites": True,
+    "channel_campus": True,
+}
+POSTING = {"posting_date": "2025-01-06", "posting_links": "招聘网站、校园招聘"}
+PASS = {"resume_result": "pass"}
+PHONE_PASS = {"phone_result": "pass", "phone_notes": "表达清晰"}
+INTERVIEW_PASS = {
+    "interview_result": "pass",
+    "score_knowledge": 4,
+    "score_experience": 3,
+    "score_communication": 5,
+    "score_teamwork": 4,
+    "interview_comments": "综合表现良好",
+}
+BACKGROUND_OK = {"education_verified": True, "employment_verified": True}
+HIRE = {"hire_decision": "hire", "offered_salary": 9000, "planned_start_date": "2025-02-10"}
+OFFER_ACCEPTED = {"offer_sent_date": "2025-01-27", "offer_reply": "accepted"}
+ONBOARD = {"start_date": "2025-02-10", "employee_no": "MK-0101", "documents_complete": True}
+TRAINING = {
+    "trainer": "王经理",
+    "covered_company": True,
+    "covered_culture": True,
+    "covered_rules": True,
+    "covered_products": True,
+    "covered_processes": True,
+}
+
+
+@pytest.fixture
+def deployed(session: Any, users: dict[str, str]) -> Any:
+    """Deploy this process's own files, so other processes' drafts cannot break these tests."""
+    results = definitions.deploy_paths(
+        session,
+        [PROCESSES / name for name in ("recruitment.bpmn", "recruitment_interview_rounds.dmn")],
+        actor="owner1",
+    )
+    session.commit()
+    return results
+
+
+def open_tasks(session: Any, instance_id: int, element_id: str | None = None) -> list[Any]:
+    tasks = task_queue.list_tasks(session, instance_id=instance_id, status="open")
+    return sorted((t for t in tasks if element_id in (None, t.element_id)), key=lambda t: t.id)
+
+
+def open_elements(session: Any, instance_id: int) -> list[str]:
+    return sorted(t.element_id for t in open_tasks(session, instance_id))
+
+
+def complete(
+    session: Any,
+    users: dict[str, str],
+    instance_id: int,
+    element_id: str,
+    group: str,
+    data: dict[str, Any],
+    nth: int = 0,
+) -> Any:
+    """Complete a task as its group's user, after checking that only that group sees and may do it.
+
+    With several applicants in parallel, ``nth`` picks among the open tasks of one element in creation
+    order, which follows the order of the names entered by HR.
+    """
+    found = open_tasks(session, instance_id, element_id)
+    assert len(found) > nth, f"{element_id} not open; open: {open_elements(session, instance_id)}"
+    task = found[nth]
+    assert task.group == group
+    assert task.due_at is not None
+    assert task.id in {t.id for t in task_queue.group_tasks(session, users[group])}
+    outsider = users[OUTSIDER[group]]
+    assert task.id not in {t.id for t in task_queue.group_tasks(session, outsider)}
+    with pytest.raises(PermissionDeniedError):
+        instances.complete_task(session, task.id, actor=outsider, data=data)
+    session.rollback()
+    instances.complete_task(session, task.id, actor=users[group], data=data)
+    session.commit()
+    return task
+
+
+def start(session: Any, users: dict[str, str], names: str, **plan: Any) -> int:
+    """Start a plan, post it and enter the applicants; return the instance id."""
+    inst = instances.start_instance(session, "recruitment", actor=users["team-lead"], title="招聘 销售专员")
+    session.commit()
+    assert open_elements(session, inst.id) == ["Task_DraftPlan"]
+    complete(session, users, inst.id, "Task_DraftPlan", "team-lead", {**PLAN, **plan})
+    assert open_elements(session, inst.id) == ["Task_PostJob"]
+    complete(session, users, inst.id, "Task_PostJob", "hr", POSTING)
+    complete(session, users, inst.id, "Task_CollectApplicants", "hr", {"applicant_names": names})
+    return inst.id
+
+
+def pass_screening(session: Any, users: dict[str, str], instance_id: int, nth: int = 0) -> None:
+    complete(session, users, instance_id, "Task_ScreenResume", "hr", PASS, nth)
+    complete(session, users, instance_id, "Task_PhoneInterview", "hr", PHONE_PASS, nth)
+
+
+def hire_after_interviews(session: Any, users: dict[str, str], instance_id: int, nth: int = 0) -> None:
+    complete(session, users, instance_id, "Task_BackgroundCheck", "hr", BACKGROUND_OK, nth)
+    complete(session, users, instance_id, "Task_HiringDecision", "team-lead", HIRE, nth)
+    complete(session, users, instance_id, "Task_SendOffer", "hr", OFFER_ACCEPTED, nth)
+    complete(session, users, instance_id, "Task_Onboard", "hr", ONBOARD, nth)
+    assert "Task_OnboardingTraining" in open_elements(session, instance_id)
+    complete(session, users, instance_id, "Task_OnboardingTraining", "team-lead", TRAINING, nth)
+
+
+def close_plan(session: Any, users: dict[str, str], instance_id: int) -> None:
+    assert open_elements(session, instance_id) == ["Task_ReviewPlan"]
+    complete(
+        session, users, instance_id, "Task_ReviewPlan", "team-lead",
+        {"review_decision": "close", "review_comments": "本期暂停招聘"},
+    )
+
+
+def test_hired_on_the_first_round(deployed: Any, session: Any, users: dict[str, str]) -> None:
+    instance_id = start(session, users, "张三")
+    assert open_elements(session, instance_id) == ["Task_ScreenResume"]
+    pass_screening(session, users, instance_id)
+    assert open_elements(session, instance_id) == ["Task_Interview"]
+    complete(session, users, instance_id, "Task_Interview", "team-lead", INTERVIEW_PASS)
+    # A junior position has one round: straight on to the background check.
+    assert open_elements(session, instance_id) == ["Task_BackgroundCheck"]
+    hire_after_interviews(session, users, instance_id)
+
+    inst = instances.get_instance(session, instance_id)
+    assert inst.status == "completed"
+    assert inst.data["interview_rounds"] == 1
+    assert inst.data["plan_status"] == "filled"
+    assert inst.data["hired_names"] == ["张三"]
+    assert inst.data["hired_count"] == 1
+    [applicant] = inst.data["applicants"]
+    assert applicant["name"] == "张三"
+    assert applicant["result"] == "hired"
+    assert applicant["rounds_passed"] == 1
+    assert applicant["employee_no"] == "MK-0101"
+    assert [r["round"] for r in applicant["interviews"]] == [1]
+    done = [t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="completed")]
+    assert done.count("Task_Interview") == 1
+    assert "Task_ReviewPlan" not in done
+
+
+def test_hired_after_three_rounds(deployed: Any, session: Any, users: dict[str, str]) -> None:
+    instance_id = start(session, users, "李四", level="manager", position="销售经理")
+    pass_screening(session, users, instance_id)
+    for _ in range(3):
+        assert open_elements(session, instance_id) == ["Task_Interview"]
+        complete(session, users, instance_id, "Task_Interview", "team-lead", INTERVIEW_PASS)
+    assert open_elements(session, instance_id) == ["Task_BackgroundCheck"]
+    hire_after_interviews(session, users, instance_id)
+
+    inst = instances.get_instance(session, instance_id)
+    assert inst.status == "completed"
+    assert inst.data["interview_rounds"] == 3
+    [applicant] = inst.data["applicants"]
+    assert applicant["result"] == "hired"
+    assert applicant["rounds_passed"] == 3
+    assert [r["round"] for r in applicant["interviews"]] == [1, 2, 3]
+    done = [t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="completed")]
+    assert done.count("Task_Interview") == 3
+
+
+def test_rejected_at_resume_screening(deployed: Any, session: Any, users: dict[str, str]) -> None:
+    instance_id = start(session, users, "王五")
+    complete(
+        session, users, instance_id, "Task_ScreenResume", "hr",
+        {"resume_result": "fail", "resume_notes": "缺少销售经验"},
+    )
+    close_plan(session, users, instance_id)
+
+    inst = instances.get_instance(session, instance_id)
+    assert inst.status == "completed"
+    assert inst.data["plan_status"] == "closed"
+    assert inst.data["hired_count"] == 0
+    [applicant] = inst.data["applicants"]
+    assert applicant["result"] == "rejected"
+    assert applicant["reason"] == "简历筛选未通过：缺少销售经验"
+    done = {t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="completed")}
+    assert "Task_PhoneInterview" not in done
+
+
+def test_rejected_in_round_two(deployed: Any, session: Any, users: dict[str, str]) -> None:
+    instance_id = start(session, users, "赵六", level="senior")
+    pass_screening(session, users, instance_id)
+    complete(session, users, instance_id, "Task_Interview", "team-lead", INTERVIEW_PASS)
+    assert open_elements(session, instance_id) == ["Task_Interview"]
+    complete(
+        session, users, instance_id, "Task_Interview", "team-lead",
+        {**INTERVIEW_PASS, "interview_result": "fail", "score_teamwork": 2, "interview_comments": "团队协作意识不足"},
+    )
+    close_plan(session, users, instance_id)
+
+    inst = instances.get_instance(session, instance_id)
+    assert inst.status == "completed"
+    assert inst.data["interview_rounds"] == 2
+    [applicant] = inst.data["applicants"]
+    assert applicant["result"] == "rejected"
+    assert applicant["reason"] == "第2轮面试未通过：团队协作意识不足"
+    assert applicant["rounds_passed"] == 1
+    assert [(r["round"], r["result"]) for r in applicant["interviews"]] == [(1, "pass"), (2, "fail")]
+    done = {t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="completed")}
+    assert "Task_BackgroundCheck" not in done
+
+
+def test_failed_background_check(deployed: Any, session: Any, users: dict[str, str]) -> None:
+    instance_id = start(session, users, "孙七")
+    pass_screening(session, users, instance_id)
+    complete(session, users, instance_id, "Task_Interview", "team-lead", INTERVIEW_PASS)
+    complete(
+        session, users, instance_id, "Task_BackgroundCheck", "hr",
+        {"education_verified": True, "employment_verified": False, "background_notes": "工作经历与简历不符"},
+    )
+    close_plan(session, users, instance_id)
+
+    inst = instances.get_instance(session, instance_id)
+    assert inst.status == "completed"
+    [applicant] = inst.data["applicants"]
+    assert applicant["result"] == "rejected"
+    assert applicant["reason"] == "背景调查未通过：工作经历与简历不符"
+    done = {t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="completed")}
+    assert "Task_HiringDecision" not in done
+
+
+def test_offer_declined_then_hired_from_a_second_batch(deployed: Any, session: Any, users: dict[str, str]) -> None:
+    instance_id = start(session, users, "周八")
+    pass_screening(session, users, instance_id)
+    complete(session, users, instance_id, "Task_Interview", "team-lead", INTERVIEW_PASS)
+    complete(session, users, instance_id, "Task_BackgroundCheck", "hr", BACKGROUND_OK)
+    complete(session, users, instance_id, "Task_HiringDecision", "team-lead", HIRE)
+    complete(
+        session, users, instance_id, "Task_SendOffer", "hr",
+        {"offer_sent_date": "2025-01-27", "offer_reply": "declined", "decline_reason": "已接受其他公司录用"},
+    )
+    # Headcount not reached: the team lead decides to keep recruiting.
+    assert open_elements(session, instance_id) == ["Task_ReviewPlan"]
+    inst = instances.get_instance(session, instance_id)
+    [declined] = inst.data["applicants"]
+    assert declined["result"] == "declined"
+    assert declined["reason"] == "候选人拒绝录用通知：已接受其他公司录用"
+    complete(session, users, instance_id, "Task_ReviewPlan", "team-lead", {"review_decision": "continue"})
+    assert open_elements(session, instance_id) == ["Task_PostJob"]
+    complete(session, users, instance_id, "Task_PostJob", "hr", POSTING)
+    complete(session, users, instance_id, "Task_CollectApplicants", "hr", {"applicant_names": "吴九\n郑十"})
+
+    # One path per applicant, side by side.
+    assert open_elements(session, instance_id) == ["Task_ScreenResume", "Task_ScreenResume"]
+    complete(session, users, instance_id, "Task_ScreenResume", "hr", {"resume_result": "fail"}, nth=1)
+    pass_screening(session, users, instance_id)
+    complete(session, users, instance_id, "Task_Interview", "team-lead", INTERVIEW_PASS)
+    hire_after_interviews(session, users, instance_id)
+
+    inst = instances.get_instance(session, instance_id)
+    assert inst.status == "completed"
+    assert inst.data["plan_status"] == "filled"
+    assert inst.data["hired_names"] == ["吴九"]
+    results = [(a["name"], a["result"], a["reason"]) for a in inst.data["all_applicants"]]
+    assert results == [
+        ("周八", "declined", "候选人拒绝录用通知：已接受其他公司录用"),
+        ("吴九", "hired", ""),
+        ("郑十", "rejected", "简历筛选未通过"),
+    ]
+
+
+def test_no_applicants_goes_to_the_team_lead(deployed: Any, session: Any, users: dict[str, str]) -> None:
+    instance_id = start(session, users, "  \n")
+    close_plan(session, users, instance_id)
+    inst = instances.get_instance(session, instance_id)
+    assert inst.status == "completed"
+    assert inst.data["applicants"] == []
+    assert inst.data["plan_status"] == "closed"
+
+
+def test_plan_form_rejects_bad_input(deployed: Any, session: Any, users: dict[str, str]) -> None:
+    inst = instances.start_instance(session, "recruitment", actor=users["team-lead"])
+    session.commit()
+    [task] = open_tasks(session, inst.id, "Task_DraftPlan")
+    with pytest.raises(InvalidInputError) as caught:
+        instances.complete_task(
+            session, task.id, actor=users["team-lead"],
+            data={**PLAN, "headcount": 0, "level": "intern", "position": ""},
+        )
+    assert {p.field for p in caught.value.problems} >= {"headcount", "level", "position"}
+    session.rollback()
+
+
+@pytest.mark.parametrize(("level", "rounds"), [("junior", 1), ("senior", 2), ("manager", 3)])
+def test_interview_rounds_table(level: str, rounds: int) -> None:
+    assert evaluate_decision(ROUNDS_TABLE, {"level": level}) == {"interview_rounds": rounds}
