@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,17 +50,37 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> Iterator[None]:
+    """Hash test passwords cheaply; production keeps werkzeug's default (scrypt)."""
+    original = people.generate_password_hash
+    people.generate_password_hash = lambda password: original(password, method="pbkdf2:sha256:1000")
+    yield
+    people.generate_password_hash = original
+
+
 @pytest.fixture(scope="session")
-def pg_engine() -> Iterator[sa.Engine]:
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database of this test run's own, so that parallel runs never share tables."""
     if not _pg_available():
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is not reachable at {PG_URL}, and CI is set")
         pytest.skip("PostgreSQL is not reachable")
-    engine = make_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    upgrade(PG_URL)
+    name = f"teamflow_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_engine(pg_url: str) -> Iterator[sa.Engine]:
+    engine = make_engine(pg_url)
     yield engine
     engine.dispose()
 
@@ -88,7 +109,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         return f"sqlite:///{path}"
     engine = request.getfixturevalue("pg_engine")
     _reset_pg(engine)
-    return PG_URL
+    return str(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,8 @@ HUMAN_TAGS = ("userTask", "manualTask", "task")
 FORM_TYPES = {"string", "long", "boolean", "date", "enum", "double"}
 CONSTRAINTS = {"required", "min", "max", "minlength", "maxlength", "readonly"}
 MAX_FILE_BYTES = 5 * 1024 * 1024
+# A bare ISO-8601 duration, cycle or date written where a Python expression is expected.
+ISO_LIKE = re.compile(r"^(R\d*/)?(P[\dYMWDTHS.,]+|\d{4}-\d{2}-\d{2}\S*)(/\S+)?$")
 
 
 def _parser() -> etree.XMLParser:
@@ -240,6 +243,8 @@ class _Checker:
                 continue
             source = _text(node)
             try:
+                if ISO_LIKE.match(source):
+                    raise ScriptCompileError("bare ISO-8601 value")
                 compile_expression(source)
             except ScriptCompileError:
                 self.add(event, f"timer {kind} {source!r} is not an expression; quote a literal: \"{source}\"")

@@ -19,7 +19,8 @@ from engine.repositories import people as people_repo
 from engine.repositories import timers as timers_repo
 from engine.views import DeployResult, ProcessVersionView
 
-_SPEC_CACHE: dict[int, tuple[Any, dict[str, Any]]] = {}
+# Keyed by process key and content hash, which fix the spec in any database.
+_SPEC_CACHE: dict[tuple[str, str], tuple[Any, dict[str, Any]]] = {}
 _CACHE_LOCK = Lock()
 
 
@@ -75,7 +76,7 @@ def deploy(session: Session, files: Sequence[tuple[str, bytes]], actor: str) -> 
             ),
         )
         with _CACHE_LOCK:
-            _SPEC_CACHE[version.id] = (process.spec, process.subprocess_specs)
+            _SPEC_CACHE[(version.key, version.content_hash)] = (process.spec, process.subprocess_specs)
         _schedule_start_timers(session, version, latest)
         audit.record(
             session, "deployed", actor, process_key=process.key,
@@ -130,15 +131,16 @@ def spec_for(session: Session, version_id: int) -> tuple[Any, dict[str, Any]]:
 
     :raises NotFoundError: no such version.
     """
-    cached = _SPEC_CACHE.get(version_id)
-    if cached is not None:
-        return cached
     version = repo.get_by_id(session, version_id)
     if version is None:
         raise NotFoundError(f"process version {version_id} not found")
+    cache_key = (version.key, version.content_hash)
+    cached = _SPEC_CACHE.get(cache_key)
+    if cached is not None:
+        return cached
     loaded = serializer.load_spec(version.spec)
     with _CACHE_LOCK:
-        _SPEC_CACHE[version_id] = loaded
+        _SPEC_CACHE[cache_key] = loaded
     return loaded
 
 
