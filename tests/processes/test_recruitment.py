@@ -130,7 +130,11 @@ def hire_after_interviews(session: Any, users: dict[str, str], instance_id: int,
 def close_plan(session: Any, users: dict[str, str], instance_id: int) -> None:
     assert open_elements(session, instance_id) == ["Task_ReviewPlan"]
     complete(
-        session, users, instance_id, "Task_ReviewPlan", "team-lead",
+        session,
+        users,
+        instance_id,
+        "Task_ReviewPlan",
+        "team-lead",
         {"review_decision": "close", "review_comments": "本期暂停招聘"},
     )
 
@@ -185,7 +189,11 @@ def test_hired_after_three_rounds(deployed: Any, session: Any, users: dict[str, 
 def test_rejected_at_resume_screening(deployed: Any, session: Any, users: dict[str, str]) -> None:
     instance_id = start(session, users, "王五")
     complete(
-        session, users, instance_id, "Task_ScreenResume", "hr",
+        session,
+        users,
+        instance_id,
+        "Task_ScreenResume",
+        "hr",
         {"resume_result": "fail", "resume_notes": "缺少销售经验"},
     )
     close_plan(session, users, instance_id)
@@ -207,8 +215,17 @@ def test_rejected_in_round_two(deployed: Any, session: Any, users: dict[str, str
     complete(session, users, instance_id, "Task_Interview", "team-lead", INTERVIEW_PASS)
     assert open_elements(session, instance_id) == ["Task_Interview"]
     complete(
-        session, users, instance_id, "Task_Interview", "team-lead",
-        {**INTERVIEW_PASS, "interview_result": "fail", "score_teamwork": 2, "interview_comments": "团队协作意识不足"},
+        session,
+        users,
+        instance_id,
+        "Task_Interview",
+        "team-lead",
+        {
+            **INTERVIEW_PASS,
+            "interview_result": "fail",
+            "score_teamwork": 2,
+            "interview_comments": "团队协作意识不足",
+        },
     )
     close_plan(session, users, instance_id)
 
@@ -229,7 +246,11 @@ def test_failed_background_check(deployed: Any, session: Any, users: dict[str, s
     pass_screening(session, users, instance_id)
     complete(session, users, instance_id, "Task_Interview", "team-lead", INTERVIEW_PASS)
     complete(
-        session, users, instance_id, "Task_BackgroundCheck", "hr",
+        session,
+        users,
+        instance_id,
+        "Task_BackgroundCheck",
+        "hr",
         {"education_verified": True, "employment_verified": False, "background_notes": "工作经历与简历不符"},
     )
     close_plan(session, users, instance_id)
@@ -243,14 +264,20 @@ def test_failed_background_check(deployed: Any, session: Any, users: dict[str, s
     assert "Task_HiringDecision" not in done
 
 
-def test_offer_declined_then_hired_from_a_second_batch(deployed: Any, session: Any, users: dict[str, str]) -> None:
+def test_offer_declined_then_hired_from_a_second_batch(
+    deployed: Any, session: Any, users: dict[str, str]
+) -> None:
     instance_id = start(session, users, "周八")
     pass_screening(session, users, instance_id)
     complete(session, users, instance_id, "Task_Interview", "team-lead", INTERVIEW_PASS)
     complete(session, users, instance_id, "Task_BackgroundCheck", "hr", BACKGROUND_OK)
     complete(session, users, instance_id, "Task_HiringDecision", "team-lead", HIRE)
     complete(
-        session, users, instance_id, "Task_SendOffer", "hr",
+        session,
+        users,
+        instance_id,
+        "Task_SendOffer",
+        "hr",
         {"offer_sent_date": "2025-01-27", "offer_reply": "declined", "decline_reason": "已接受其他公司录用"},
     )
     # Headcount not reached: the team lead decides to keep recruiting.
@@ -298,7 +325,9 @@ def test_plan_form_rejects_bad_input(deployed: Any, session: Any, users: dict[st
     [task] = open_tasks(session, inst.id, "Task_DraftPlan")
     with pytest.raises(InvalidInputError) as caught:
         instances.complete_task(
-            session, task.id, actor=users["team-lead"],
+            session,
+            task.id,
+            actor=users["team-lead"],
             data={**PLAN, "headcount": 0, "level": "intern", "position": ""},
         )
     assert {p.field for p in caught.value.problems} >= {"headcount", "level", "position"}
