@@ -27,10 +27,11 @@ def save(session: Session, instance: ProcessInstance) -> None:
 
     :raises ConflictError: someone else changed the instance since it was loaded.
     """
+    instance_id = instance.id  # read before flushing: a failed flush expires the row
     try:
         session.flush()
     except StaleDataError as exc:
-        raise ConflictError(f"instance {instance.id} was changed by someone else; reload and try again") from exc
+        raise ConflictError(f"instance {instance_id} was changed by someone else; reload and try again") from exc
 
 
 def search(

@@ -16,7 +16,7 @@ from engine.repositories import tasks as tasks_repo
 from engine.repositories import timers as timers_repo
 from engine.services import definitions
 
-PRUNE_DEPTH = 200
+PRUNE_DEPTH = 50
 
 
 def load(session: Session, instance: ProcessInstance) -> Any:
