@@ -1,7 +1,10 @@
-"""The JSON API under /api/v1."""
+"""The JSON API under /api/v1: HTTP Basic or session logins, JSON errors, an OpenAPI description."""
 
 from flask import Blueprint
 
-bp = Blueprint("api", __name__)
+from web.api.inputs import check_request
 
-from web.api import views  # noqa: E402,F401
+bp = Blueprint("api", __name__)
+bp.before_request(check_request)
+
+from web.api import task_views, views  # noqa: E402,F401
