@@ -1,7 +1,26 @@
-"""Staff task queues and task pages."""
+"""Staff task queues, task pages, starting instances and the in-app badge."""
+
+from datetime import UTC, datetime
 
 from flask import Blueprint
 
+from web.tasks.display import aware, waited, when
+
 bp = Blueprint("tasks", __name__)
+bp.add_app_template_filter(when, "when")
+bp.add_app_template_filter(waited, "waited")
+
+
+@bp.app_template_global()
+def is_overdue(task: object) -> bool:
+    """Tell whether a queue row is open past its due time."""
+    due = aware(getattr(task, "due_at", None))
+    return getattr(task, "status", "") == "open" and due is not None and due < datetime.now(UTC)
+
+
+@bp.app_template_global()
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
 
 from web.tasks import views  # noqa: E402,F401

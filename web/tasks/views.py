@@ -1,21 +1,267 @@
-"""Routes of the task queues."""
+"""Routes of the task queues, the task page, starting instances and the in-app badge."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-from flask import render_template
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import task_queue
+from engine import ConflictError, EngineError, InvalidInputError, PermissionDeniedError, definitions, instances
+from engine import people, task_queue
+from engine.views import TaskSummary, UserView
 from web.db import get_session
+from web.notify import notify_new_tasks
 from web.tasks import bp
+from web.tasks.page import render_task_page
+
+MANAGERS = ("manager", "admin")
+
+
+def _filters() -> tuple[str | None, bool]:
+    return request.args.get("process") or None, request.args.get("overdue") == "1"
+
+
+def _htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _assignable() -> dict[str, list[UserView]]:
+    """Members of each group, for the managers' reassign menus."""
+    if not current_user.has_role(*MANAGERS):
+        return {}
+    by_group: dict[str, list[UserView]] = {}
+    for user in people.list_users(get_session()):
+        for group in user.groups:
+            by_group.setdefault(group, []).append(user)
+    return by_group
+
+
+def names() -> dict[str, Any]:
+    """Display names of groups and users, for rows and history."""
+    session = get_session()
+    return {
+        "group_names": people.group_names(session),
+        "user_names": {u.name: u.display_name for u in people.list_users(session)},
+    }
+
+
+def _queue_context(process: str | None = None, overdue: bool = False) -> dict[str, Any]:
+    session = get_session()
+    return {
+        **names(),
+        "mine": task_queue.my_tasks(session, current_user.name, process, overdue),
+        "groups": task_queue.group_tasks(session, current_user.name, process, overdue),
+        "process": process,
+        "overdue": overdue,
+        "assignable": _assignable(),
+        "badge": task_queue.badge_count(session, current_user.name),
+    }
 
 
 @bp.route("/")
 @login_required  # type: ignore[misc]
 def queue() -> Any:
+    processes = definitions.list_processes(get_session())
+    return render_template("tasks/queue.html", processes=processes, **_queue_context(*_filters()))
+
+
+@bp.route("/queue/fragment")
+@login_required  # type: ignore[misc]
+def queue_fragment() -> Any:
+    return render_template("tasks/_queues.html", **_queue_context(*_filters()))
+
+
+@bp.route("/badge")
+@login_required  # type: ignore[misc]
+def badge() -> Any:
+    return render_template("tasks/_badge.html", badge=task_queue.badge_count(get_session(), current_user.name))
+
+
+@bp.route("/completed")
+@login_required  # type: ignore[misc]
+def completed() -> Any:
+    tasks = task_queue.completed_by(get_session(), current_user.name)
+    return render_template("tasks/completed.html", tasks=tasks, **names())
+
+
+def _row_response(task: TaskSummary, error: str | None = None, status: int = 200) -> Any:
+    context = {"t": task, "assignable": _assignable(), "row_error": error, **names()}
+    if _htmx():
+        session = get_session()
+        # Recount the queues as filtered on the page the row lives on.
+        query = parse_qs(urlsplit(request.headers.get("HX-Current-URL", "")).query)
+        process, overdue = (query.get("process") or [None])[0] or None, (query.get("overdue") or [""])[0] == "1"
+        context["badge"] = task_queue.badge_count(session, current_user.name)
+        context["counts"] = {
+            "mine": len(task_queue.my_tasks(session, current_user.name, process, overdue)),
+            "groups": len(task_queue.group_tasks(session, current_user.name, process, overdue)),
+        }
+        return render_template("tasks/_task_row_swap.html", **context), status
+    if error:
+        flash(error, "warning")
+    target = request.form.get("next", "")
+    if not (target.startswith("/") and not target.startswith("//")):
+        target = url_for("tasks.queue")
+    return redirect(target)
+
+
+def _conflict_text(task_id: int) -> str:
+    """Say why a task can no longer be worked, from its current state."""
+    try:
+        task = instances.get_task(get_session(), task_id).summary
+    except EngineError:
+        return _("The task no longer exists.")
+    if task.status == "completed":
+        return _("Someone else completed this task in the meantime (%(who)s).", who=task.completed_by or "?")
+    if task.status != "open":
+        return _("This task was cancelled in the meantime.")
+    if task.assignee and task.assignee != current_user.name:
+        return _("%(who)s claimed this task in the meantime.", who=task.assignee)
+    return _("The process changed in the meantime. Please try again.")
+
+
+def _act(task_id: int, action: str) -> Any:
     session = get_session()
-    mine = task_queue.my_tasks(session, current_user.name)
-    groups = task_queue.group_tasks(session, current_user.name)
-    return render_template("tasks/queue.html", mine=mine, groups=groups)
+    try:
+        if action == "claim":
+            task = instances.claim_task(session, task_id, current_user.name)
+            message = _("You claimed the task.")
+        elif action == "unclaim":
+            task = instances.unclaim_task(session, task_id, current_user.name)
+            message = _("The task is back in its group's queue.")
+        else:
+            user = request.form.get("user", "").strip()
+            if not user:
+                abort(400)
+            task = instances.assign_task(session, task_id, current_user.name, user)
+            message = _("The task was assigned to %(who)s.", who=task.assignee)
+        session.commit()
+    except (ConflictError, PermissionDeniedError) as exc:
+        session.rollback()
+        text = _conflict_text(task_id) if isinstance(exc, ConflictError) else _("You may not do this.")
+        try:
+            current = instances.get_task(session, task_id).summary
+        except EngineError:
+            flash(text, "warning")
+            return redirect(url_for("tasks.queue"))
+        return _row_response(current, text)
+    if not _htmx():
+        flash(message, "success")
+    return _row_response(task)
+
+
+@bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
+@login_required  # type: ignore[misc]
+def claim(task_id: int) -> Any:
+    return _act(task_id, "claim")
+
+
+@bp.route("/tasks/<int:task_id>/unclaim", methods=["POST"])
+@login_required  # type: ignore[misc]
+def unclaim(task_id: int) -> Any:
+    return _act(task_id, "unclaim")
+
+
+@bp.route("/tasks/<int:task_id>/assign", methods=["POST"])
+@login_required  # type: ignore[misc]
+def assign(task_id: int) -> Any:
+    if not current_user.has_role(*MANAGERS):
+        abort(403)
+    return _act(task_id, "assign")
+
+
+@bp.route("/tasks/<int:task_id>")
+@login_required  # type: ignore[misc]
+def task(task_id: int) -> Any:
+    return render_task_page(task_id)
+
+
+def _submitted(detail_form: Any) -> dict[str, Any]:
+    """The posted values: every field of the form, and anything else posted (which the engine refuses)."""
+    data: dict[str, Any] = {}
+    for spec in detail_form:
+        if spec.readonly:
+            continue
+        if spec.type == "boolean":
+            data[spec.id] = "true" if request.form.get(spec.id) in ("true", "on", "1") else "false"
+        elif spec.id in request.form:
+            data[spec.id] = request.form[spec.id]
+    known = {spec.id for spec in detail_form}
+    for name in request.form:
+        if name not in known and name != "csrf_token":
+            data[name] = request.form[name]
+    return data
+
+
+@bp.route("/tasks/<int:task_id>", methods=["POST"])
+@login_required  # type: ignore[misc]
+def complete(task_id: int) -> Any:
+    session = get_session()
+    detail = instances.get_task(session, task_id, current_user.name)
+    data = _submitted(detail.form)
+    before = {t.id for t in instances.get_instance(session, detail.summary.instance_id).tasks}
+    try:
+        done = instances.complete_task(session, task_id, current_user.name, data)
+        session.commit()
+    except InvalidInputError as exc:
+        session.rollback()
+        return render_task_page(task_id, values=data, problems=exc.problems, status=422)
+    except ConflictError:
+        session.rollback()
+        flash(_conflict_text(task_id), "warning")
+        return redirect(url_for("tasks.queue"))
+    after = instances.get_instance(session, done.instance_id)
+    notify_new_tasks(current_app._get_current_object(), [t for t in after.tasks if t.id not in before])
+    flash(_("Task “%(task)s” completed.", task=done.name), "success")
+    return redirect(url_for("tasks.queue"))
+
+
+@bp.route("/tasks/<int:task_id>/comment", methods=["POST"])
+@login_required  # type: ignore[misc]
+def comment(task_id: int) -> Any:
+    session = get_session()
+    try:
+        instances.add_comment(session, task_id, current_user.name, request.form.get("text", ""))
+        session.commit()
+        flash(_("Your comment was added."), "success")
+    except InvalidInputError:
+        session.rollback()
+        flash(_("A comment needs 1 to 4000 characters."), "warning")
+    return redirect(url_for("tasks.task", task_id=task_id) + "#history")
+
+
+def _may_start(process: Any) -> bool:
+    return not process.start_groups or bool(set(process.start_groups) & set(current_user.groups)) or (
+        current_user.has_role(*MANAGERS)
+    )
+
+
+@bp.route("/start")
+@login_required  # type: ignore[misc]
+def start() -> Any:
+    processes = [p for p in definitions.list_processes(get_session()) if _may_start(p)]
+    return render_template("tasks/start.html", processes=processes, errors={}, titles={})
+
+
+@bp.route("/start/<key>", methods=["POST"])
+@login_required  # type: ignore[misc]
+def start_instance(key: str) -> Any:
+    session = get_session()
+    title = request.form.get("title", "").strip()
+    try:
+        started = instances.start_instance(session, key, current_user.name, {}, title or None)
+        session.commit()
+    except InvalidInputError:
+        session.rollback()
+        processes = [p for p in definitions.list_processes(session) if _may_start(p)]
+        errors = {key: _("Enter at most 300 characters.")}
+        return render_template("tasks/start.html", processes=processes, errors=errors, titles={key: title}), 422
+    notify_new_tasks(current_app._get_current_object(), started.tasks)
+    flash(_("Started “%(title)s”.", title=started.title), "success")
+    for task in started.tasks:
+        if task.assignee == current_user.name or (task.assignee is None and task.group in current_user.groups):
+            return redirect(url_for("tasks.task", task_id=task.id))
+    return redirect(url_for("tasks.queue"))

@@ -1,0 +1,78 @@
+"""Mail the people who can work a new task: its assignee, else the members of its group (SMTP, off by default)."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Iterable
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from flask import Flask, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from engine import people
+from engine.views import TaskSummary, UserView
+from web.db import get_session
+
+log = logging.getLogger(__name__)
+
+
+def recipients(task: TaskSummary, users: Iterable[UserView]) -> list[UserView]:
+    """Who hears of a task: its assignee when it has one, else every member of its group; with e-mail only."""
+    users = [u for u in users if u.email]
+    if task.assignee:
+        return [u for u in users if u.name == task.assignee]
+    return [u for u in users if task.group and task.group in u.groups]
+
+
+def _message(app: Flask, task: TaskSummary, user: UserView) -> EmailMessage:
+    with force_locale(app.config.get("BABEL_DEFAULT_LOCALE") or "zh"):
+        link = url_for("tasks.task", task_id=task.id, _external=True)
+        message = EmailMessage()
+        message["Subject"] = _("New task: %(task)s (%(title)s)", task=task.name, title=task.instance_title)
+        message["From"] = app.config["MAIL_SENDER"]
+        message["To"] = formataddr((user.display_name, user.email or ""))
+        message["Message-ID"] = make_msgid(domain="teamflow")
+        message.set_content(
+            _(
+                "Hello %(name)s,\n\na new task waits for you or your group in Teamflow:\n\n"
+                "%(process)s: %(title)s\n%(task)s\n\nOpen it here: %(link)s\n",
+                name=user.display_name, process=task.process_name, title=task.instance_title,
+                task=task.name, link=link,
+            )
+        )
+    return message
+
+
+def notify_new_tasks(
+    app: Flask, tasks: Iterable[TaskSummary], users: Iterable[UserView] | None = None
+) -> int:
+    """Mail the people of each new task; return how many mails went out.
+
+    Mail is off while ``MAIL_SERVER`` is None. A failing server is logged and never fails the request,
+    whose work is already committed. Call inside a request (links are built with ``url_for``).
+    """
+    server = app.config.get("MAIL_SERVER")
+    tasks = list(tasks)
+    if not server or not tasks:
+        return 0
+    if users is None:
+        users = people.list_users(get_session())
+    users = list(users)
+    messages = [_message(app, task, user) for task in tasks for user in recipients(task, users)]
+    if not messages:
+        return 0
+    try:
+        with smtplib.SMTP(server, int(app.config.get("MAIL_PORT") or 25), timeout=10) as smtp:
+            if app.config.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if app.config.get("MAIL_USERNAME"):
+                smtp.login(app.config["MAIL_USERNAME"], app.config.get("MAIL_PASSWORD") or "")
+            for message in messages:
+                smtp.send_message(message)
+    except (OSError, smtplib.SMTPException):
+        log.exception("could not send task notifications through %s", server)
+        return 0
+    return len(messages)

@@ -1,0 +1,77 @@
+"""Build the task page: the form, the instance's key data and history, and its diagram."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask import render_template
+from flask_login import current_user
+
+from engine import FieldProblem, audit, definitions, instances, people
+from web.db import get_session
+from web.tasks.display import as_input, diagram_names, field_value, history, problem_text
+
+# Variables the engine keeps for itself; they mean nothing to the people working the task.
+HIDDEN_DATA = ("_",)
+
+
+def render_task_page(
+    task_id: int,
+    values: dict[str, Any] | None = None,
+    problems: Sequence[FieldProblem] = (),
+    status: int = 200,
+) -> Any:
+    """Render a task, keeping typed ``values`` and showing ``problems`` beside their fields."""
+    session = get_session()
+    detail = instances.get_task(session, task_id, current_user.name)
+    summary = detail.summary
+    instance = instances.get_instance(session, summary.instance_id)
+    xml = definitions.get_xml(session, instance.process_key, instance.version)
+    names = diagram_names(xml)
+    users = {u.name: u.display_name for u in people.list_users(session)}
+    form_labels = {f.id: f.label for f in detail.form}
+
+    if values is None:
+        shown = {f.id: detail.instance_data[f.id] for f in detail.form if f.id in detail.instance_data}
+        if detail.submitted:
+            shown.update(detail.submitted)
+    else:
+        shown = dict(values)
+    fields = []
+    field_errors = {p.field: problem_text(p.message) for p in problems}
+    for spec in detail.form:
+        value = field_value(spec, shown)
+        fields.append({"spec": spec, "value": as_input(spec, value), "checked": _checked(value),
+                       "error": field_errors.get(spec.id)})
+    known = {f.id for f in detail.form}
+    form_errors = [f"{p.field}: {problem_text(p.message)}" for p in problems if p.field not in known]
+
+    key_data = [
+        (form_labels.get(k) or names.fields.get(k, k), names.value_text(k, v))
+        for k, v in instance.data.items()
+        if not k.startswith(HIDDEN_DATA)
+    ]
+    diagram = {
+        "xml": xml,
+        "completed": list(instance.completed_elements),
+        "active": [summary.element_id] if summary.status == "open" else [],
+        "error": [instance.error.element_id] if instance.error and instance.error.element_id else [],
+    }
+    submitted_rows = [
+        (f.label, names.value_text(f.id, (detail.submitted or {}).get(f.id))) for f in detail.form
+    ] if detail.submitted else []
+    workable = summary.status == "open" and instance.status == "running"
+    return render_template(
+        "tasks/task.html",
+        detail=detail, t=summary, instance=instance, fields=fields, form_errors=form_errors,
+        key_data=key_data, submitted_rows=submitted_rows, diagram=diagram, workable=workable,
+        history=history(audit.list_events(session, instance.id), names, users, None),
+        user_names=users, group_names=people.group_names(session), invalid=bool(problems),
+    ), status
+
+
+def _checked(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "on", "1", "yes")
+    return bool(value)
