@@ -7,7 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
+from engine.errors import ConflictError
 from engine.models import ProcessInstance, Timer
 
 
@@ -22,8 +24,13 @@ def add(session: Session, timer: Timer) -> Timer:
 
 
 def remove(session: Session, timer: Timer) -> None:
+    """Delete a timer; a row another worker deleted first becomes a ConflictError."""
+    timer_id = timer.id
     session.delete(timer)
-    session.flush()
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise ConflictError(f"timer {timer_id} was fired by another worker") from exc
 
 
 def remove_for_instance(session: Session, instance_id: int) -> None:
@@ -58,3 +65,10 @@ def all_waiting(session: Session) -> Sequence[Timer]:
 
 def start_timers_for_version(session: Session, version_id: int) -> Sequence[Timer]:
     return session.scalars(select(Timer).where(Timer.process_version_id == version_id)).all()
+
+
+def postpone(session: Session, timer_id: int | None, due_at: datetime) -> None:
+    """Move a timer that failed to fire to a later time (if it still exists)."""
+    timer = session.get(Timer, timer_id) if timer_id is not None else None
+    if timer is not None:
+        timer.due_at = due_at

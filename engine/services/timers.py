@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.bpmn import runner
 from engine.db import utcnow
-from engine.errors import EngineError
+from engine.errors import ConflictError, EngineError
 from engine.models import Timer
 from engine.repositories import audit
 from engine.repositories import definitions as definitions_repo
@@ -33,18 +33,23 @@ def fire_due_timers(session_factory: sessionmaker[Session], now: datetime | None
     fired = 0
     seen: set[int] = set()
     while fired + len(seen) < MAX_PER_CALL:
-        with session_factory.begin() as session:
-            timer = repo.claim_next_due(session, now or utcnow(), exclude=seen)
-            if timer is None:
-                break
-            seen.add(timer.id)
-            try:
-                with session.begin_nested():
-                    _fire(session, timer)
-                fired += 1
-            except Exception:
-                log.exception("timer %s could not fire; retrying in a minute", timer.id)
-                timer.due_at = utcnow() + timedelta(minutes=1)
+        timer_id = None
+        try:
+            with session_factory.begin() as session:
+                timer = repo.claim_next_due(session, now or utcnow(), exclude=seen)
+                if timer is None:
+                    break
+                timer_id = timer.id
+                seen.add(timer_id)
+                _fire(session, timer)
+            fired += 1
+        except ConflictError:
+            # Another worker fired it first (its row or its instance changed): nothing to do.
+            continue
+        except Exception:
+            log.exception("timer %s could not fire; retrying in a minute", timer_id)
+            with session_factory.begin() as session:
+                repo.postpone(session, timer_id, utcnow() + timedelta(minutes=1))
     return fired
 
 

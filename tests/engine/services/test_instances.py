@@ -211,13 +211,14 @@ def test_concurrent_changes_to_one_instance_conflict(
     first = session_factory()
     second = session_factory()
     try:
-        task = open_task(first, simple)
-        # Both sessions load the instance row before either writes.
-        instances.get_instance(second, simple)
         from engine.repositories import instances as repo
 
+        # The second session loads the instance; the row stays loaded (expire_on_commit=False),
+        # as during a long edit, while the first session completes a task on it.
         stale = repo.get(second, simple)
         assert stale is not None
+        second.commit()
+        task = open_task(first, simple)
         instances.complete_task(first, task.id, "sales1", {"amount": 5})
         first.commit()
         stale.title = "changed elsewhere"
