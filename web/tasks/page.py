@@ -30,7 +30,6 @@ def render_task_page(
     xml = definitions.get_xml(session, instance.process_key, instance.version)
     names = diagram_names(xml)
     users = {u.name: u.display_name for u in people.list_users(session)}
-    form_labels = {f.id: f.label for f in detail.form}
 
     if values is None:
         shown = {f.id: detail.instance_data[f.id] for f in detail.form if f.id in detail.instance_data}
@@ -47,11 +46,10 @@ def render_task_page(
     known = {f.id for f in detail.form}
     form_errors = [f"{p.field}: {problem_text(p.message)}" for p in problems if p.field not in known]
 
-    key_data = [
-        (form_labels.get(k) or names.fields.get(k, k), names.value_text(k, v))
-        for k, v in instance.data.items()
-        if not k.startswith(HIDDEN_DATA)
-    ]
+    # Variables a form of the diagram names come first; the others (set by scripts and decisions) fold away.
+    shown_data = [(k, v) for k, v in instance.data.items() if not k.startswith(HIDDEN_DATA)]
+    key_data = [(names.fields[k], names.value_text(k, v)) for k, v in shown_data if k in names.fields]
+    other_data = [(k, names.value_text(k, v)) for k, v in shown_data if k not in names.fields]
     diagram = {
         "xml": xml,
         "completed": list(instance.completed_elements),
@@ -65,7 +63,7 @@ def render_task_page(
     return render_template(
         "tasks/task.html",
         detail=detail, t=summary, instance=instance, fields=fields, form_errors=form_errors,
-        key_data=key_data, submitted_rows=submitted_rows, diagram=diagram, workable=workable,
+        key_data=key_data, other_data=other_data, submitted_rows=submitted_rows, diagram=diagram, workable=workable,
         history=history(audit.list_events(session, instance.id), names, users, None),
         user_names=users, group_names=people.group_names(session), invalid=bool(problems),
     ), status
