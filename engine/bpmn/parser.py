@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine.bpmn import lanes
+from engine.bpmn import lanes, serializer
 from engine.bpmn.scripting import ScriptCompileError, compile_expression, compile_script
 from engine.errors import DefinitionError, DefinitionProblem
 
@@ -216,6 +217,10 @@ class _Checker:
                     self.add(script, f"script is not allowed: {exc}")
         for timer in root.iterfind(".//bpmn:timerEventDefinition", NS):
             self._timer(timer)
+        for service in root.iterfind(".//bpmn:serviceTask", NS):
+            self.add(service, "service tasks are not supported: Teamflow does not call external services; "
+                              "use a script task or a user task")
+        self._messages()
         for rule in root.iterfind(".//bpmn:businessRuleTask", NS):
             if not rule.get(f"{{{CAMUNDA_NS}}}decisionRef"):
                 self.add(rule, "business rule task has no camunda:decisionRef")
@@ -225,6 +230,34 @@ class _Checker:
                     self.add(element, f"{tag} has no name")
         for element_id, task_meta in meta.items():
             self._human_task(self.doc.root.find(f".//*[@id='{element_id}']"), task_meta)
+
+    def _messages(self) -> None:
+        """Refuse waits for messages that nothing in the same process sends.
+
+        An instance runs one process; Teamflow neither receives messages from outside nor passes them
+        between instances, so such a wait could never end.
+        """
+        for process in self.doc.root.iterfind("bpmn:process", NS):
+            thrown: set[str] = set()
+            for tag in ("intermediateThrowEvent", "endEvent"):
+                for event in process.iterfind(f".//bpmn:{tag}", NS):
+                    thrown.update(_message_refs(event))
+            for task in process.iterfind(".//bpmn:sendTask", NS):
+                thrown.add(task.get("messageRef") or "")
+            waits = [
+                *process.iterfind(".//bpmn:startEvent", NS),
+                *process.iterfind(".//bpmn:intermediateCatchEvent", NS),
+                *process.iterfind(".//bpmn:boundaryEvent", NS),
+            ]
+            for event in waits:
+                refs = _message_refs(event)
+                if refs and not set(refs) & thrown:
+                    self.add(event, "waits for a message that nothing in this process sends; "
+                                    "Teamflow cannot receive messages from outside an instance")
+            for task in process.iterfind(".//bpmn:receiveTask", NS):
+                if (task.get("messageRef") or "") not in thrown:
+                    self.add(task, "receive task waits for a message that nothing in this process sends; "
+                                   "Teamflow cannot receive messages from outside an instance")
 
     def _expression(self, element: Any, source: str, what: str) -> None:
         if lanes.expression_of(source) is not None:
@@ -314,6 +347,10 @@ class _Checker:
                     float(config)
                 except (TypeError, ValueError):
                     bad(f"form field {fid!r}: constraint {name} needs a number, got {config!r}")
+
+
+def _message_refs(event: Any) -> list[str]:
+    return [d.get("messageRef") or "" for d in event.iterfind("bpmn:messageEventDefinition", NS)]
 
 
 def _dmn_check(doc: _Doc, problems: list[DefinitionProblem]) -> None:
@@ -417,7 +454,10 @@ def parse_deployment(files: Sequence[tuple[str, bytes]], groups: Mapping[str, st
     for doc in bpmn_docs:
         meta = _task_meta(doc)
         metas[doc.name] = meta
+        before = len(problems)
         _Checker(doc, groups, problems).run(meta)
+        if len(problems) > before:
+            continue  # SpiffWorkflow's own errors on a flagged file are noise (bare KeyErrors and the like)
         try:
             parser.add_bpmn_xml(doc.root, filename=doc.name)
         except Exception as exc:
@@ -436,6 +476,12 @@ def parse_deployment(files: Sequence[tuple[str, bytes]], groups: Mapping[str, st
                 subprocess_specs = parser.get_subprocess_specs(key)
             except (ValidationException, SpiffWorkflowException, Exception) as exc:
                 problems.append(_spiff_problem(exc, bpmn_docs, doc.name))
+                continue
+            try:
+                json.dumps(serializer.dump_spec(spec, subprocess_specs))
+            except Exception as exc:
+                problems.append(DefinitionProblem(
+                    doc.name, key, process.sourceline, f"process uses an element Teamflow cannot store: {exc}"))
                 continue
             used_docs = {doc.name: doc}
             for sub_key in subprocess_specs:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
@@ -48,6 +49,8 @@ class WaitingTimer:
     element_id: str
     due_at: datetime
     is_start: bool
+    repeat_left: int | None = None
+    interval_seconds: float | None = None
 
 
 def create_workflow(spec: Any, subprocess_specs: dict[str, Any], data: dict[str, Any]) -> BpmnWorkflow:
@@ -112,8 +115,16 @@ def complete_task(workflow: BpmnWorkflow, spiff_id: str, data: dict[str, Any], p
     run_steps(workflow, prune_depth)
 
 
+def _timer_definition(task: Any) -> TimerEventDefinition | None:
+    """The timer a waiting task waits for, also inside an event-based gateway's multiple event."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        definition = next((d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)), None)
+    return definition if isinstance(definition, TimerEventDefinition) else None
+
+
 def _timer_due(task: Any) -> datetime | None:
-    definition = task.task_spec.event_definition
+    definition = _timer_definition(task)
     value = task._get_internal_data("event_value")
     if value is None:
         return None
@@ -127,15 +138,19 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
     """List the timers that wait, with the time each falls due."""
     timers = []
     for task in workflow.get_tasks(state=TaskState.WAITING):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(definition, TimerEventDefinition):
+        if _timer_definition(task) is None:
             continue
         due = _timer_due(task)
-        if due is not None:
-            timers.append(
-                WaitingTimer(str(task.id), task.task_spec.bpmn_id, due.astimezone(UTC),
-                             isinstance(task.task_spec, StartEvent))
+        if due is None:
+            continue
+        value = task._get_internal_data("event_value")
+        cycle = value if isinstance(value, dict) else {}
+        timers.append(
+            WaitingTimer(
+                str(task.id), task.task_spec.bpmn_id, due.astimezone(UTC), isinstance(task.task_spec, StartEvent),
+                cycle.get("cycles"), cycle.get("duration"),
             )
+        )
     return timers
 
 
@@ -148,7 +163,7 @@ def fire_timer(workflow: BpmnWorkflow, spiff_id: str, prune_depth: int = 200) ->
     if task is None or task.state != TaskState.WAITING:
         return False
     past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
-    definition = task.task_spec.event_definition
+    definition = _timer_definition(task)
     if isinstance(definition, CycleTimerEventDefinition):
         value = dict(task._get_internal_data("event_value") or {})
         if not value:

@@ -9,7 +9,9 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import MessageEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
@@ -37,8 +39,16 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
         return workflow
 
 
-def _configure() -> BpmnWorkflowSerializer:
+def _config() -> dict[Any, Any]:
     config = dict(CAMUNDA_CONFIG)
+    # Send and receive tasks and plain message events use the generic message definition, which the
+    # Camunda configuration leaves out.
+    config[MessageEventDefinition] = MessageEventDefinitionConverter
+    return config
+
+
+def _configure() -> BpmnWorkflowSerializer:
+    config = _config()
     config[BpmnWorkflow] = SpeclessWorkflowConverter
     registry = BpmnWorkflowSerializer.configure(config)
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
@@ -47,7 +57,7 @@ def _configure() -> BpmnWorkflowSerializer:
 
 
 SERIALIZER = _configure()
-_SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG))
+_SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config()))
 
 
 def dump_spec(spec: Any, subprocess_specs: dict[str, Any]) -> dict[str, Any]:

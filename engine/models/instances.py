@@ -62,6 +62,8 @@ class HumanTask(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(100))
     submitted: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # The task's own data when it became ready (a multi-instance task sees its own item here).
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class TaskCandidate(Base):
@@ -86,6 +88,9 @@ class Timer(Base):
     spiff_task_id: Mapped[str | None] = mapped_column(String(36))
     element_id: Mapped[str] = mapped_column(String(200))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # For a timer start event with a cycle: firings left (-1: no end) and the time between them.
+    repeat_left: Mapped[int | None]
+    interval_seconds: Mapped[float | None]
 
 
 class TaskComment(Base):

@@ -101,7 +101,8 @@ def _schedule_start_timers(session: Session, version: ProcessVersion, previous: 
         if waiting.is_start:
             timers_repo.add(
                 session,
-                Timer(process_version_id=version.id, element_id=waiting.element_id, due_at=waiting.due_at),
+                Timer(process_version_id=version.id, element_id=waiting.element_id, due_at=waiting.due_at,
+                      repeat_left=waiting.repeat_left, interval_seconds=waiting.interval_seconds),
             )
 
 

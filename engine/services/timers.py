@@ -73,9 +73,10 @@ def _fire(session: Session, timer: Timer) -> None:
 
 
 def _fire_start_timer(session: Session, timer: Timer) -> None:
+    """Start an instance for a timer start event; a cycle schedules its next firing from this one."""
     version = definitions_repo.get_by_id(session, timer.process_version_id or 0)
-    repo.remove(session, timer)
     if version is None:
+        repo.remove(session, timer)
         return
     audit.record(session, "timer_fired", people.SYSTEM, None, version.key, timer.element_id,
                  {"due_at": timer.due_at.isoformat()})
@@ -83,32 +84,18 @@ def _fire_start_timer(session: Session, timer: Timer) -> None:
     instance = instances_repo.get(session, detail.id)
     assert instance is not None
     workflow = projection.load(session, instance)
-    started = [t for t in runner.waiting_timers(workflow) if t.is_start]
     try:
-        for waiting in started:
+        for waiting in [t for t in runner.waiting_timers(workflow) if t.is_start]:
             runner.fire_timer(workflow, waiting.spiff_id, projection.PRUNE_DEPTH)
     except runner.WorkflowFailure as failure:
         projection.record_failure(session, instance, failure, people.SYSTEM)
     projection.save(session, instance, workflow, people.SYSTEM)
-    spec, subs = definitions.spec_for(session, version.id)
-    probe = runner.create_workflow(spec, subs, {})
-    try:
-        runner.run_steps(probe)
-    except runner.WorkflowFailure:
-        return
-    for waiting in runner.waiting_timers(probe):
-        # Only cycles start again; a date or duration start fires once per version.
-        if waiting.is_start and "R" in _start_expression(version.files, waiting.element_id):
-            repo.add(session, Timer(process_version_id=version.id, element_id=waiting.element_id,
-                                    due_at=waiting.due_at))
-
-
-def _start_expression(files: dict[str, str], element_id: str) -> str:
-    for text in files.values():
-        marker = f'id="{element_id}"'
-        if marker in text and "timeCycle" in text.split(marker, 1)[1].split("</bpmn:startEvent>", 1)[0]:
-            return "R"
-    return ""
+    left = timer.repeat_left
+    if left is not None and left != 1 and timer.interval_seconds:
+        timer.repeat_left = left - 1 if left > 0 else left
+        timer.due_at = timer.due_at + timedelta(seconds=timer.interval_seconds)
+    else:
+        repo.remove(session, timer)
 
 
 def list_timers(session: Session) -> list[TimerView]:

@@ -98,47 +98,8 @@ INTERNAL = re.compile(
     r"|^(KeyError|TypeError|AttributeError|IndexError|ValueError)\b"
 )
 
-BUG_SERIALIZER = (
-    "engine bug: deploy stores a spec the serializer cannot convert (plain bpmn:serviceTask -> "
-    "SpiffWorkflow ServiceTask, or sendTask/receiveTask with the default MessageEventDefinition that "
-    "CAMUNDA_CONFIG drops) and StatementError/TypeError escapes deploy()"
-)
-BUG_DECISION_REF = (
-    "engine bug: a businessRuleTask without camunda:decisionRef also yields the bare SpiffWorkflow KeyError "
-    "'missing attribute {http://camunda.org/schema/1.0/bpmn}decisionRef' without element or line"
-)
-BUG_CYCLE_START = (
-    "engine bug: a timer start event with a cycle (R2/PT0.1S) is scheduled again after every firing, "
-    "ignoring its repetition count, so fire_due_timers(now=later) starts up to 500 instances"
-)
-BUG_EVENT_GATEWAY_TIMER = (
-    "engine bug: a timer behind an event-based gateway is never scheduled (runner.waiting_timers only looks "
-    "at TimerEventDefinition, the gateway holds a MultipleEventDefinition), so the instance waits forever"
-)
-BUG_INVISIBLE_WAIT = (
-    "engine bug: an instance started at a message start event waits for a message Teamflow cannot deliver "
-    "and shows as running with no open task, timer or active element"
-)
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    ("published", "spiff/bpmn/data/event-gateway.bpmn"): BUG_EVENT_GATEWAY_TIMER,
-    ("adapted", "spiff/bpmn/data/event-gateway.bpmn"): BUG_EVENT_GATEWAY_TIMER,
-    ("adapted", "camunda/message-start/message_start_process.bpmn"): BUG_INVISIBLE_WAIT,
-    ("published", "spiff/spiff/data/service_task.bpmn"): BUG_SERIALIZER,
-    ("adapted", "spiff/spiff/data/service_task.bpmn"): BUG_SERIALIZER,
-    ("published", "spiff/bpmn/data/collaboration.bpmn"): BUG_SERIALIZER,
-    ("adapted", "camunda/message-start/instantiating_process.bpmn"): BUG_SERIALIZER,
-    ("adapted", "spiff/spiff/data/correlation.bpmn"): BUG_SERIALIZER,
-}
-for _mode in ("published", "adapted"):
-    for _rel in (
-        "bpmn-io/bpmn-js-examples/theming/kitchen-sink.bpmn",
-        "miwg/Reference/C.7.0.bpmn",
-        "miwg/Reference/C.8.0.bpmn",
-        "miwg/Reference/C.8.1.bpmn",
-        "miwg/Reference/C.9.0.bpmn",
-        "spiff/spiff/data/business_rule_task.bpmn",
-    ):
-        KNOWN_BUGS[(_mode, _rel)] = BUG_DECISION_REF
+# Engine bugs this corpus brought out, as strict expected failures; all are fixed now.
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 def _corpus_files() -> list[str]:
@@ -354,7 +315,6 @@ def test_the_corpus_is_complete() -> None:
     assert sum(f.endswith(".dmn") for f in files) == 11
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_CYCLE_START)
 def test_a_cycle_start_timer_fires_only_its_repetitions(
     local_factory: sessionmaker[Session], time_limit: None
 ) -> None:
