@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from engine import audit, definitions, instances
 from web.api import bp
-from web.api.inputs import ID, int_arg, json_body, object_field, str_arg, string_field, uploaded_files
+from web.api.inputs import ID, MAX_ID, int_arg, json_body, object_field, str_arg, string_field, uploaded_files
 from web.api.openapi import build, operation, query
 from web.api.schemas import (
     INSTANCE_STATUSES,
@@ -22,7 +22,11 @@ from web.api.schemas import (
 from web.auth import role_required
 from web.db import get_session
 
-VERSION = query("version", {"type": "integer", "minimum": 1}, "a version number; the latest when left out")
+VERSION = query(
+    "version",
+    {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    "a version number; the latest when left out",
+)
 MANAGER_ONLY = "Managers and admins only."
 
 
