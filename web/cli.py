@@ -6,17 +6,16 @@ import json
 import logging
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask
-from sqlalchemy.orm import Session
 
 from engine import EngineError, definitions, instances, people, task_queue, timers
 from engine.schema import upgrade
+from web.db import unit_of_work
 
 DEMO_PASSWORD = "demo"
 DEMO_USERS = [
@@ -38,13 +37,6 @@ def _app() -> Flask:
     from web import create_app
 
     return create_app()
-
-
-@contextmanager
-def unit_of_work(app: Flask) -> Iterator[Session]:
-    """Run one unit of work in its own transaction."""
-    with app.extensions["engine"]["session_factory"].begin() as session:
-        yield session
 
 
 def _fail(message: str) -> None:
@@ -118,12 +110,24 @@ def user() -> None:
 @click.argument("name")
 @click.option("--password", required=True)
 @click.option("--group", "groups", multiple=True, help="Group id; repeat for several.")
-@click.option("--role", "roles", multiple=True, default=["staff"], show_default=True,
-              help="staff, manager, owner or admin; repeat for several.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    default=["staff"],
+    show_default=True,
+    help="staff, manager, owner or admin; repeat for several.",
+)
 @click.option("--display-name", default=None)
 @click.option("--email", default=None)
-def user_add(name: str, password: str, groups: tuple[str, ...], roles: tuple[str, ...],
-             display_name: str | None, email: str | None) -> None:
+def user_add(
+    name: str,
+    password: str,
+    groups: tuple[str, ...],
+    roles: tuple[str, ...],
+    display_name: str | None,
+    email: str | None,
+) -> None:
     """Add a user with a hashed password."""
     app = _app()
     with unit_of_work(app) as session:

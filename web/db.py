@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +25,13 @@ def _close(_exc: BaseException | None = None) -> None:
     if session is not None:
         session.rollback()
         session.close()
+
+
+@contextmanager
+def unit_of_work(app: Flask) -> Iterator[Session]:
+    """Run one unit of work outside a request (CLI, timers) in its own transaction."""
+    with app.extensions["engine"]["session_factory"].begin() as session:
+        yield session
 
 
 def init_app(app: Flask) -> None:

@@ -131,8 +131,7 @@ def _form_fields(task: Any) -> list[dict[str, Any]]:
     fields = []
     for xml_field in task.iterfind(".//camunda:formData/camunda:formField", NS):
         constraints = {
-            c.get("name"): c.get("config")
-            for c in xml_field.iterfind("camunda:validation/camunda:constraint", NS)
+            c.get("name"): c.get("config") for c in xml_field.iterfind("camunda:validation/camunda:constraint", NS)
         }
         fields.append(
             {
@@ -199,8 +198,10 @@ class _Checker:
     def run(self, meta: dict[str, dict[str, Any]]) -> None:
         root = self.doc.root
         for element in root.iter():
-            if isinstance(element.tag, str) and element.get("id") in ("Start", "End") and (
-                etree.QName(element).namespace == BPMN_NS
+            if (
+                isinstance(element.tag, str)
+                and element.get("id") in ("Start", "End")
+                and (etree.QName(element).namespace == BPMN_NS)
             ):
                 self.add(element, "the ids 'Start' and 'End' are reserved by the engine; rename the element")
         for cond in root.iterfind(".//bpmn:conditionExpression", NS):
@@ -218,8 +219,11 @@ class _Checker:
         for timer in root.iterfind(".//bpmn:timerEventDefinition", NS):
             self._timer(timer)
         for service in root.iterfind(".//bpmn:serviceTask", NS):
-            self.add(service, "service tasks are not supported: Teamflow does not call external services; "
-                              "use a script task or a user task")
+            self.add(
+                service,
+                "service tasks are not supported: Teamflow does not call external services; "
+                "use a script task or a user task",
+            )
         self._messages()
         for rule in root.iterfind(".//bpmn:businessRuleTask", NS):
             if not rule.get(f"{{{CAMUNDA_NS}}}decisionRef"):
@@ -252,12 +256,18 @@ class _Checker:
             for event in waits:
                 refs = _message_refs(event)
                 if refs and not set(refs) & thrown:
-                    self.add(event, "waits for a message that nothing in this process sends; "
-                                    "Teamflow cannot receive messages from outside an instance")
+                    self.add(
+                        event,
+                        "waits for a message that nothing in this process sends; "
+                        "Teamflow cannot receive messages from outside an instance",
+                    )
             for task in process.iterfind(".//bpmn:receiveTask", NS):
                 if (task.get("messageRef") or "") not in thrown:
-                    self.add(task, "receive task waits for a message that nothing in this process sends; "
-                                   "Teamflow cannot receive messages from outside an instance")
+                    self.add(
+                        task,
+                        "receive task waits for a message that nothing in this process sends; "
+                        "Teamflow cannot receive messages from outside an instance",
+                    )
 
     def _expression(self, element: Any, source: str, what: str) -> None:
         if lanes.expression_of(source) is not None:
@@ -280,7 +290,7 @@ class _Checker:
                     raise ScriptCompileError("bare ISO-8601 value")
                 compile_expression(source)
             except ScriptCompileError:
-                self.add(event, f"timer {kind} {source!r} is not an expression; quote a literal: \"{source}\"")
+                self.add(event, f'timer {kind} {source!r} is not an expression; quote a literal: "{source}"')
                 return
             try:
                 literal = ast.literal_eval(source)
@@ -381,7 +391,9 @@ def _dmn_check(doc: _Doc, problems: list[DefinitionProblem]) -> None:
             rule = entry.getparent()
             problems.append(
                 DefinitionProblem(
-                    doc.name, rule.get("id"), entry.sourceline,
+                    doc.name,
+                    rule.get("id"),
+                    entry.sourceline,
                     f"cell {source!r} is not a Python expression (FEEL is not supported)",
                 )
             )
@@ -396,9 +408,7 @@ def _compiles(source: str) -> bool:
 
 
 def _spiff_problem(exc: Exception, docs: Sequence[_Doc], default_file: str) -> DefinitionProblem:
-    element_id = getattr(exc, "id", None) or getattr(exc, "task_spec", None) and getattr(
-        exc.task_spec, "bpmn_id", None
-    )
+    element_id = getattr(exc, "id", None) or getattr(exc, "task_spec", None) and getattr(exc.task_spec, "bpmn_id", None)
     file_name = getattr(exc, "file_name", "") or default_file
     line = None
     for doc in docs:
@@ -480,8 +490,11 @@ def parse_deployment(files: Sequence[tuple[str, bytes]], groups: Mapping[str, st
             try:
                 json.dumps(serializer.dump_spec(spec, subprocess_specs))
             except Exception as exc:
-                problems.append(DefinitionProblem(
-                    doc.name, key, process.sourceline, f"process uses an element Teamflow cannot store: {exc}"))
+                problems.append(
+                    DefinitionProblem(
+                        doc.name, key, process.sourceline, f"process uses an element Teamflow cannot store: {exc}"
+                    )
+                )
                 continue
             used_docs = {doc.name: doc}
             for sub_key in subprocess_specs:
@@ -489,17 +502,15 @@ def parse_deployment(files: Sequence[tuple[str, bytes]], groups: Mapping[str, st
                     if other.root.find(f"bpmn:process[@id='{sub_key}']", NS) is not None:
                         used_docs[other.name] = other
             task_meta: dict[str, dict[str, Any]] = {}
+            file_texts: dict[str, str] = {}
             for used in used_docs.values():
                 task_meta.update(metas[used.name])
+                file_texts[used.name] = used.text
                 for rule in used.root.iterfind(".//bpmn:businessRuleTask", NS):
-                    ref = rule.get(f"{{{CAMUNDA_NS}}}decisionRef")
-                    if ref in decision_files:
-                        used_docs_dmn = decision_files[ref]
-                        task_meta.setdefault("__dmn__", {})[used_docs_dmn.name] = True
-            dmn_names = list(task_meta.pop("__dmn__", {}))
-            file_texts = {d.name: d.text for d in used_docs.values()}
-            file_texts.update({name: next(d.text for d in dmn_docs if d.name == name) for name in dmn_names})
-            for element_id, meta in task_meta.items():
+                    decision_doc = decision_files.get(rule.get(f"{{{CAMUNDA_NS}}}decisionRef"))
+                    if decision_doc is not None:
+                        file_texts[decision_doc.name] = decision_doc.text
+            for meta in task_meta.values():
                 meta["groups"] = lanes.resolve_groups(meta, groups)
             results.append(
                 ParsedProcess(
@@ -511,14 +522,14 @@ def parse_deployment(files: Sequence[tuple[str, bytes]], groups: Mapping[str, st
                     spec=spec,
                     subprocess_specs=subprocess_specs,
                     task_meta=task_meta,
-                    start_groups=_start_groups(process, task_meta),
+                    start_groups=lanes.split_list(process.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups")),
                 )
             )
     if problems:
         raise DefinitionError(problems)
     if not results:
         raise DefinitionError(
-            [DefinitionProblem(bpmn_docs[0].name, None, None, "no executable process (isExecutable=\"true\")")]
+            [DefinitionProblem(bpmn_docs[0].name, None, None, 'no executable process (isExecutable="true")')]
         )
     return results
 
@@ -526,9 +537,3 @@ def parse_deployment(files: Sequence[tuple[str, bytes]], groups: Mapping[str, st
 def _participant_name(root: Any, key: str) -> str | None:
     participant = root.find(f".//bpmn:participant[@processRef='{key}']", NS)
     return participant.get("name") if participant is not None else None
-
-
-def _start_groups(process: Any, task_meta: dict[str, dict[str, Any]]) -> list[str]:
-    """Groups allowed to start the process: camunda:candidateStarterGroups, else the start event's lane."""
-    declared = lanes.split_list(process.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups"))
-    return declared

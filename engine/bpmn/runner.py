@@ -92,8 +92,7 @@ def run_steps(workflow: BpmnWorkflow, prune_depth: int = 200) -> None:
 def ready_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:
     """List the tasks that wait for a person."""
     return [
-        ReadyTask(str(task.id), task.task_spec.bpmn_id, task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-                  task.data)
+        ReadyTask(str(task.id), task.task_spec.bpmn_id, task.task_spec.bpmn_name or task.task_spec.bpmn_id, task.data)
         for task in workflow.get_tasks(state=TaskState.READY, manual=True)
     ]
 
@@ -147,8 +146,12 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
         cycle = value if isinstance(value, dict) else {}
         timers.append(
             WaitingTimer(
-                str(task.id), task.task_spec.bpmn_id, due.astimezone(UTC), isinstance(task.task_spec, StartEvent),
-                cycle.get("cycles"), cycle.get("duration"),
+                str(task.id),
+                task.task_spec.bpmn_id,
+                due.astimezone(UTC),
+                isinstance(task.task_spec, StartEvent),
+                cycle.get("cycles"),
+                cycle.get("duration"),
             )
         )
     return timers
@@ -245,8 +248,11 @@ def prune_history(workflow: BpmnWorkflow, max_depth: int) -> int:
     than ``max_depth``, everything above that task is finished history: it is dropped and the task is
     hung directly under the root. Completed elements stay recorded by the caller.
     """
-    unfinished = [t for t in workflow.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)
-                  and not t.has_state(TaskState.PREDICTED_MASK)]
+    unfinished = [
+        t
+        for t in workflow.tasks.values()
+        if not t.has_state(TaskState.FINISHED_MASK) and not t.has_state(TaskState.PREDICTED_MASK)
+    ]
     if not unfinished:
         return 0
     # Lowest common ancestor of every unfinished task.

@@ -10,13 +10,13 @@ from typing import Any
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.PrintCollector import PrintCollector
 from RestrictedPython.Guards import (
     full_write_guard,
     guarded_iter_unpack_sequence,
     guarded_unpack_sequence,
     safer_getattr,
 )
+from RestrictedPython.PrintCollector import PrintCollector
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
@@ -45,8 +45,20 @@ def _inplace(op: str, x: Any, y: Any) -> Any:
 _EXTRA_BUILTINS = {
     name: getattr(__builtins__, name) if not isinstance(__builtins__, dict) else __builtins__[name]
     for name in (
-        "all", "any", "dict", "enumerate", "filter", "list", "map", "max", "min", "reversed",
-        "set", "sorted", "sum", "frozenset",
+        "all",
+        "any",
+        "dict",
+        "enumerate",
+        "filter",
+        "list",
+        "map",
+        "max",
+        "min",
+        "reversed",
+        "set",
+        "sorted",
+        "sum",
+        "frozenset",
     )
 }
 

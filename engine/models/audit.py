@@ -17,9 +17,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int | None] = mapped_column(
-        ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
-    )
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
     process_key: Mapped[str | None] = mapped_column(String(200))
     type: Mapped[str] = mapped_column(String(40), index=True)
     actor: Mapped[str | None] = mapped_column(String(100))

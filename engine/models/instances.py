@@ -81,9 +81,7 @@ class Timer(Base):
     __tablename__ = "timer"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int | None] = mapped_column(
-        ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
-    )
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
     process_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id", ondelete="CASCADE"))
     spiff_task_id: Mapped[str | None] = mapped_column(String(36))
     element_id: Mapped[str] = mapped_column(String(200))

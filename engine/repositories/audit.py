@@ -22,8 +22,13 @@ def record(
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
-        type=type_, actor=actor, instance_id=instance_id, process_key=process_key,
-        element_id=element_id, data=data or {}, at=utcnow(),
+        type=type_,
+        actor=actor,
+        instance_id=instance_id,
+        process_key=process_key,
+        element_id=element_id,
+        data=data or {},
+        at=utcnow(),
     )
     session.add(event)
     return event

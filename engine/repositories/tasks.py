@@ -60,7 +60,10 @@ def _filtered(
 def _queue_order(stmt: RowSelect) -> RowSelect:
     # Due date first (tasks without one last), then priority (higher first), then age.
     return stmt.order_by(
-        HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.priority.desc(), HumanTask.created_at,
+        HumanTask.due_at.is_(None),
+        HumanTask.due_at,
+        HumanTask.priority.desc(),
+        HumanTask.created_at,
         HumanTask.id,
     )
 

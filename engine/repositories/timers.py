@@ -44,9 +44,7 @@ def claim_next_due(session: Session, now: datetime, exclude: Collection[int] = (
     writer at a time, so the lock clause is simply left out there.
     """
     running = select(ProcessInstance.id).where(ProcessInstance.status == "running")
-    stmt = select(Timer).where(
-        Timer.due_at <= now, or_(Timer.instance_id.is_(None), Timer.instance_id.in_(running))
-    )
+    stmt = select(Timer).where(Timer.due_at <= now, or_(Timer.instance_id.is_(None), Timer.instance_id.in_(running)))
     if exclude:
         stmt = stmt.where(Timer.id.not_in(list(exclude)))
     stmt = stmt.order_by(Timer.due_at, Timer.id).limit(1)

@@ -26,8 +26,12 @@ _CACHE_LOCK = Lock()
 
 def to_view(version: ProcessVersion) -> ProcessVersionView:
     return ProcessVersionView(
-        key=version.key, name=version.name, version=version.version, deployed_at=version.deployed_at,
-        deployed_by=version.deployed_by, documentation=version.documentation,
+        key=version.key,
+        name=version.name,
+        version=version.version,
+        deployed_at=version.deployed_at,
+        deployed_by=version.deployed_by,
+        documentation=version.documentation,
         start_groups=tuple(version.task_meta.get("", {}).get("start_groups", ())),
     )
 
@@ -79,7 +83,10 @@ def deploy(session: Session, files: Sequence[tuple[str, bytes]], actor: str) -> 
             _SPEC_CACHE[(version.key, version.content_hash)] = (process.spec, process.subprocess_specs)
         _schedule_start_timers(session, version, latest)
         audit.record(
-            session, "deployed", actor, process_key=process.key,
+            session,
+            "deployed",
+            actor,
+            process_key=process.key,
             data={"version": version.version, "files": sorted(process.files)},
         )
         results.append(DeployResult(process.key, version.version, True))
@@ -101,8 +108,13 @@ def _schedule_start_timers(session: Session, version: ProcessVersion, previous: 
         if waiting.is_start:
             timers_repo.add(
                 session,
-                Timer(process_version_id=version.id, element_id=waiting.element_id, due_at=waiting.due_at,
-                      repeat_left=waiting.repeat_left, interval_seconds=waiting.interval_seconds),
+                Timer(
+                    process_version_id=version.id,
+                    element_id=waiting.element_id,
+                    due_at=waiting.due_at,
+                    repeat_left=waiting.repeat_left,
+                    interval_seconds=waiting.interval_seconds,
+                ),
             )
 
 

@@ -45,9 +45,15 @@ def start_instance(
     instance = repo.add(
         session,
         ProcessInstance(
-            process_version_id=version.id, process_key=key, version=version.version,
+            process_version_id=version.id,
+            process_key=key,
+            version=version.version,
             title=(title or "").strip() or f"{version.name} {utcnow():%Y-%m-%d %H:%M}",
-            status="running", data=initial, workflow="{}", started_by=actor, started_at=utcnow(),
+            status="running",
+            data=initial,
+            workflow="{}",
+            started_by=actor,
+            started_at=utcnow(),
         ),
     )
     audit.record(session, "started", actor, instance.id, key, None, {"data": initial, "version": version.version})
@@ -152,7 +158,12 @@ def unclaim_task(session: Session, task_id: int, actor: str) -> TaskSummary:
         raise PermissionDeniedError(f"{actor} does not hold task {task_id}")
     previous, task.assignee, task.claimed_at = task.assignee, None, None
     audit.record(
-        session, "unclaimed", actor, instance.id, instance.process_key, task.element_id,
+        session,
+        "unclaimed",
+        actor,
+        instance.id,
+        instance.process_key,
+        task.element_id,
         {"task_id": task.id, "previous": previous},
     )
     session.flush()
@@ -171,7 +182,12 @@ def assign_task(session: Session, task_id: int, actor: str, user_name: str) -> T
     task, instance = _open_task(session, task_id)
     previous, task.assignee, task.claimed_at = task.assignee, target.name, utcnow()
     audit.record(
-        session, "assigned", actor, instance.id, instance.process_key, task.element_id,
+        session,
+        "assigned",
+        actor,
+        instance.id,
+        instance.process_key,
+        task.element_id,
         {"task_id": task.id, "user": target.name, "previous": previous},
     )
     session.flush()
@@ -203,7 +219,12 @@ def complete_task(session: Session, task_id: int, actor: str, data: Mapping[str,
     task.assignee = task.assignee or actor
     task.submitted = values
     audit.record(
-        session, "completed", actor, instance.id, instance.process_key, task.element_id,
+        session,
+        "completed",
+        actor,
+        instance.id,
+        instance.process_key,
+        task.element_id,
         {"task_id": task.id, "name": task.name, "data": values},
     )
 
@@ -230,8 +251,15 @@ def add_comment(session: Session, task_id: int, actor: str, text: str) -> Commen
         raise InvalidInputError("comment", [FieldProblem("text", "1 to 4000 characters")])
     task = _task(session, task_id)
     comment = tasks_repo.add_comment(session, TaskComment(task_id=task_id, author=actor, text=text, at=utcnow()))
-    audit.record(session, "comment", actor, task.instance_id, task.process_key, task.element_id,
-                 {"task_id": task_id, "text": text})
+    audit.record(
+        session,
+        "comment",
+        actor,
+        task.instance_id,
+        task.process_key,
+        task.element_id,
+        {"task_id": task_id, "text": text},
+    )
     return CommentView(comment.id, task_id, actor, text, comment.at)
 
 

@@ -18,8 +18,12 @@ SYSTEM = "system"
 
 def to_view(user: User) -> UserView:
     return UserView(
-        id=user.id, name=user.name, display_name=user.display_name or user.name,
-        groups=tuple(user.group_ids), roles=tuple(user.roles or ()), email=user.email,
+        id=user.id,
+        name=user.name,
+        display_name=user.display_name or user.name,
+        groups=tuple(user.group_ids),
+        roles=tuple(user.roles or ()),
+        email=user.email,
     )
 
 
@@ -52,8 +56,11 @@ def create_user(
     if repo.get_user(session, name) is not None:
         raise ConflictError(f"user {name!r} exists already")
     user = User(
-        name=name, display_name=display_name or name, email=email,
-        password_hash=generate_password_hash(password), roles=list(dict.fromkeys(roles)),
+        name=name,
+        display_name=display_name or name,
+        email=email,
+        password_hash=generate_password_hash(password),
+        roles=list(dict.fromkeys(roles)),
     )
     user.memberships = [Membership(group_id=g) for g in dict.fromkeys(groups)]
     repo.add_user(session, user)

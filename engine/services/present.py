@@ -15,10 +15,21 @@ from engine.views import InstanceDetail, InstanceErrorView, TaskDetail, TaskSumm
 
 def summary_from_row(task: HumanTask, title: str, process_name: str) -> TaskSummary:
     return TaskSummary(
-        id=task.id, instance_id=task.instance_id, instance_title=title, process_key=task.process_key,
-        process_name=process_name, element_id=task.element_id, name=task.name, group=task.group_id,
-        assignee=task.assignee, due_at=task.due_at, priority=task.priority, status=task.status,
-        created_at=task.created_at, completed_at=task.completed_at, completed_by=task.completed_by,
+        id=task.id,
+        instance_id=task.instance_id,
+        instance_title=title,
+        process_key=task.process_key,
+        process_name=process_name,
+        element_id=task.element_id,
+        name=task.name,
+        group=task.group_id,
+        assignee=task.assignee,
+        due_at=task.due_at,
+        priority=task.priority,
+        status=task.status,
+        created_at=task.created_at,
+        completed_at=task.completed_at,
+        completed_by=task.completed_by,
     )
 
 
@@ -33,8 +44,12 @@ def task_detail(session: Session, task: HumanTask) -> TaskDetail:
     instance = instances_repo.get(session, task.instance_id)
     assert instance is not None
     return TaskDetail(
-        summary=task_summary(session, task), form=forms.field_views(task.form),
-        documentation=task.documentation, instance_data=dict(instance.data or {}), submitted=task.submitted,
+        summary=task_summary(session, task),
+        form=forms.field_views(task.form),
+        documentation=task.documentation,
+        # The task's own data wins: in a multi-instance step it holds this task's item.
+        instance_data={**(instance.data or {}), **(task.context or {})},
+        submitted=task.submitted,
     )
 
 
@@ -50,15 +65,24 @@ def instance_detail(session: Session, instance: ProcessInstance, with_tasks: boo
         timers = tuple(
             TimerView(t.id, instance.id, t.element_id, t.due_at) for t in timers_repo.for_instance(session, instance.id)
         )
-    error = (
-        InstanceErrorView(instance.error_element_id, instance.error_message) if instance.error_message else None
-    )
+    error = InstanceErrorView(instance.error_element_id, instance.error_message) if instance.error_message else None
     active = tuple(sorted({t.element_id for t in tasks} | {t.element_id for t in timers}))
     if error and error.element_id:
         active = tuple(a for a in active if a != error.element_id)
     return InstanceDetail(
-        id=instance.id, process_key=instance.process_key, process_name=name, version=instance.version,
-        title=instance.title, status=instance.status, data=dict(instance.data or {}), tasks=tasks,
-        started_at=instance.started_at, ended_at=instance.ended_at, started_by=instance.started_by, error=error,
-        completed_elements=tuple(instance.completed_elements or ()), active_elements=active, timers=timers,
+        id=instance.id,
+        process_key=instance.process_key,
+        process_name=name,
+        version=instance.version,
+        title=instance.title,
+        status=instance.status,
+        data=dict(instance.data or {}),
+        tasks=tasks,
+        started_at=instance.started_at,
+        ended_at=instance.ended_at,
+        started_by=instance.started_by,
+        error=error,
+        completed_elements=tuple(instance.completed_elements or ()),
+        active_elements=active,
+        timers=timers,
     )

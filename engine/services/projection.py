@@ -36,7 +36,12 @@ def record_failure(session: Session, instance: ProcessInstance, failure: runner.
     instance.error_message = failure.message[:4000]
     instance.error_element_id = failure.element_id
     audit.record(
-        session, "error", actor, instance.id, instance.process_key, failure.element_id,
+        session,
+        "error",
+        actor,
+        instance.id,
+        instance.process_key,
+        failure.element_id,
         {"message": failure.message[:4000]},
     )
 
@@ -64,9 +69,7 @@ def save(session: Session, instance: ProcessInstance, workflow: Any, actor: str)
     instances_repo.save(session, instance)
 
 
-def _sync_tasks(
-    session: Session, instance: ProcessInstance, workflow: Any, meta: dict[str, Any], actor: str
-) -> None:
+def _sync_tasks(session: Session, instance: ProcessInstance, workflow: Any, meta: dict[str, Any], actor: str) -> None:
     ready = {t.spiff_id: t for t in runner.ready_tasks(workflow)}
     existing = {row.spiff_task_id: row for row in tasks_repo.open_for_instance(session, instance.id)}
     now = utcnow()
@@ -106,10 +109,16 @@ def _sync_tasks(
             form=[{k: v for k, v in f.items() if k != "line"} for f in info.get("form", [])],
             documentation=info.get("documentation") or "",
             created_at=now,
+            context=serializer.to_jsonable(data),
         )
         tasks_repo.add(session, row, groups)
         audit.record(
-            session, "task_created", actor, instance.id, instance.process_key, task.element_id,
+            session,
+            "task_created",
+            actor,
+            instance.id,
+            instance.process_key,
+            task.element_id,
             {"task_id": row.id, "name": row.name, "group": row.group_id, "assignee": row.assignee},
         )
 
@@ -141,6 +150,7 @@ def _sync_timers(session: Session, instance: ProcessInstance, workflow: Any) -> 
     for timer in waiting.values():
         timers_repo.add(
             session,
-            Timer(instance_id=instance.id, spiff_task_id=timer.spiff_id, element_id=timer.element_id,
-                  due_at=timer.due_at),
+            Timer(
+                instance_id=instance.id, spiff_task_id=timer.spiff_id, element_id=timer.element_id, due_at=timer.due_at
+            ),
         )

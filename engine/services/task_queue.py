@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from engine.db import utcnow
-from engine.errors import InvalidInputError, FieldProblem, PermissionDeniedError
+from engine.errors import FieldProblem, InvalidInputError, PermissionDeniedError
 from engine.repositories import tasks as repo
 from engine.services import people
 from engine.services.present import summary_from_row
@@ -18,9 +18,7 @@ def _rows(rows: object) -> list[TaskSummary]:
     return [summary_from_row(task, title, name) for task, title, name in rows]  # type: ignore[attr-defined]
 
 
-def my_tasks(
-    session: Session, user: str, process_key: str | None = None, overdue: bool = False
-) -> list[TaskSummary]:
+def my_tasks(session: Session, user: str, process_key: str | None = None, overdue: bool = False) -> list[TaskSummary]:
     """Open tasks claimed by or assigned to the user, by due date, priority, then age."""
     return _rows(repo.for_user(session, user, process_key, utcnow() if overdue else None))
 

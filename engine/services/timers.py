@@ -17,7 +17,7 @@ from engine.repositories import audit
 from engine.repositories import definitions as definitions_repo
 from engine.repositories import instances as instances_repo
 from engine.repositories import timers as repo
-from engine.services import definitions, instances, people, projection
+from engine.services import instances, people, projection
 from engine.views import TimerView
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,15 @@ def _fire(session: Session, timer: Timer) -> None:
     if instance is None or instance.status != "running":
         return
     workflow = projection.load(session, instance)
-    audit.record(session, "timer_fired", people.SYSTEM, instance.id, instance.process_key, timer.element_id,
-                 {"due_at": timer.due_at.isoformat()})
+    audit.record(
+        session,
+        "timer_fired",
+        people.SYSTEM,
+        instance.id,
+        instance.process_key,
+        timer.element_id,
+        {"due_at": timer.due_at.isoformat()},
+    )
     try:
         if not runner.fire_timer(workflow, timer.spiff_task_id or "", projection.PRUNE_DEPTH):
             repo.remove(session, timer)
@@ -78,8 +85,9 @@ def _fire_start_timer(session: Session, timer: Timer) -> None:
     if version is None:
         repo.remove(session, timer)
         return
-    audit.record(session, "timer_fired", people.SYSTEM, None, version.key, timer.element_id,
-                 {"due_at": timer.due_at.isoformat()})
+    audit.record(
+        session, "timer_fired", people.SYSTEM, None, version.key, timer.element_id, {"due_at": timer.due_at.isoformat()}
+    )
     detail = instances.start_instance(session, version.key, people.SYSTEM, {}, f"{version.name} ({timer.element_id})")
     instance = instances_repo.get(session, detail.id)
     assert instance is not None

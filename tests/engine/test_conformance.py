@@ -315,9 +315,7 @@ def test_the_corpus_is_complete() -> None:
     assert sum(f.endswith(".dmn") for f in files) == 11
 
 
-def test_a_cycle_start_timer_fires_only_its_repetitions(
-    local_factory: sessionmaker[Session], time_limit: None
-) -> None:
+def test_a_cycle_start_timer_fires_only_its_repetitions(local_factory: sessionmaker[Session], time_limit: None) -> None:
     path = CORPUS / "spiff" / "bpmn" / "data" / "timer-cycle-start.bpmn"
     with local_factory.begin() as session:
         definitions.deploy(session, [(path.name, path.read_bytes())], ACTOR)

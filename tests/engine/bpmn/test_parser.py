@@ -44,10 +44,14 @@ def test_reads_camunda_assignment_form_and_lane_fallback() -> None:
 def test_external_entities_are_refused_and_never_resolved(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET")
-    xxe = simple().replace(
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE d [<!ENTITY x SYSTEM "file://{secret}">]>',
-    ).replace("total = amount * 2 + divisor_check", "total = '&x;'")
+    xxe = (
+        simple()
+        .replace(
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE d [<!ENTITY x SYSTEM "file://{secret}">]>',
+        )
+        .replace("total = amount * 2 + divisor_check", "total = '&x;'")
+    )
     [problem] = problems_of([("xxe.bpmn", xxe.encode())])
     assert problem.file == "xxe.bpmn"
     assert "DOCTYPE" in problem.message

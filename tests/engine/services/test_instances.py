@@ -49,7 +49,9 @@ def test_form_data_is_converted_checked_and_reported_per_field(session: Session,
     task = open_task(session, simple)
     with pytest.raises(InvalidInputError) as info:
         instances.complete_task(
-            session, task.id, "sales1",
+            session,
+            task.id,
+            "sales1",
             {"amount": "many", "note": "x" * 11, "kind": "z", "when": "31/12/2026", "extra": 1},
         )
     problems = {p.field: p.message for p in info.value.problems}
@@ -205,9 +207,7 @@ def test_open_in_a_script_fails_the_instance_and_runs_nothing(session: Session, 
     assert inst.tasks == ()
 
 
-def test_concurrent_changes_to_one_instance_conflict(
-    session_factory: sessionmaker[Session], simple: int
-) -> None:
+def test_concurrent_changes_to_one_instance_conflict(session_factory: sessionmaker[Session], simple: int) -> None:
     first = session_factory()
     second = session_factory()
     try:

@@ -83,9 +83,7 @@ def test_parallel_workers_never_fire_a_timer_twice(
     session_factory: sessionmaker[Session], session: Session, users: dict[str, str]
 ) -> None:
     definitions.deploy_paths(session, [DATA / "timers.bpmn"], "owner1")
-    ids = [
-        instances.start_instance(session, "timers", "service1", {"deadline": "PT1H"}, f"t{n}").id for n in range(12)
-    ]
+    ids = [instances.start_instance(session, "timers", "service1", {"deadline": "PT1H"}, f"t{n}").id for n in range(12)]
     session.commit()
     counts: list[int] = []
     errors: list[BaseException] = []
@@ -115,11 +113,17 @@ def test_parallel_workers_never_fire_a_timer_twice(
 def test_a_timer_start_event_starts_instances(
     session_factory: sessionmaker[Session], session: Session, users: dict[str, str]
 ) -> None:
-    text = (DATA / "timers.bpmn").read_text().replace(
-        '<bpmn:startEvent id="StartEvent_1" />',
-        '<bpmn:startEvent id="StartEvent_1"><bpmn:timerEventDefinition id="TimerDef_0">'
-        '<bpmn:timeDuration>"PT10M"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:startEvent>',
-    ).replace('camunda:dueDate="${deadline}"', "").replace(">deadline<", '>"PT4H"<')
+    text = (
+        (DATA / "timers.bpmn")
+        .read_text()
+        .replace(
+            '<bpmn:startEvent id="StartEvent_1" />',
+            '<bpmn:startEvent id="StartEvent_1"><bpmn:timerEventDefinition id="TimerDef_0">'
+            '<bpmn:timeDuration>"PT10M"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:startEvent>',
+        )
+        .replace('camunda:dueDate="${deadline}"', "")
+        .replace(">deadline<", '>"PT4H"<')
+    )
     definitions.deploy(session, [("timers.bpmn", text.encode())], "owner1")
     session.commit()
     [waiting] = timers.list_timers(session)
