@@ -1,4 +1,4 @@
-"""Mail the people who can work a new task: its assignee, else the members of its group (SMTP, off by default)."""
+"""Mail the people who can work a new task: its assignee, else its group's members (SMTP, off by default)."""
 
 from __future__ import annotations
 
@@ -39,8 +39,11 @@ def _message(app: Flask, task: TaskSummary, user: UserView) -> EmailMessage:
             _(
                 "Hello %(name)s,\n\na new task waits for you or your group in Teamflow:\n\n"
                 "%(process)s: %(title)s\n%(task)s\n\nOpen it here: %(link)s\n",
-                name=user.display_name, process=task.process_name, title=task.instance_title,
-                task=task.name, link=link,
+                name=user.display_name,
+                process=task.process_name,
+                title=task.instance_title,
+                task=task.name,
+                link=link,
             )
         )
     return message

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
 pytest.importorskip("playwright.sync_api")
 
@@ -30,6 +31,12 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
+def app(csrf_app: Flask) -> Flask:
+    """Serve the browser tests with CSRF protection on, as in production (``live_server`` uses ``app``)."""
+    return csrf_app
+
+
+@pytest.fixture
 def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
     """Browser contexts opened by a test, closed after it."""
     opened: list[BrowserContext] = []
@@ -40,8 +47,10 @@ def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
 
 def _page(contexts: list[BrowserContext], browser: Browser, lang: str, phone: bool = False) -> Page:
     context = browser.new_context(
-        locale=LOCALES[lang], viewport=PHONE if phone else {"width": 1280, "height": 900},
-        is_mobile=phone, has_touch=phone,
+        locale=LOCALES[lang],
+        viewport=PHONE if phone else {"width": 1280, "height": 900},
+        is_mobile=phone,
+        has_touch=phone,
     )
     contexts.append(context)
     page = context.new_page()
@@ -164,3 +173,19 @@ def test_user_of_another_group_does_not_see_the_task(
     response = sales.goto(f"{live_server}{task_url}")
     assert response is not None and response.status == 403
     expect(sales.locator("h1")).to_have_text("You may not see or do this.")
+
+
+def test_queue_refreshes_without_a_reload(browser: Browser, contexts: list[BrowserContext], live_server: str) -> None:
+    watcher = _page(contexts, browser, "zh")
+    _login(watcher, live_server, "service")
+    watcher.evaluate("window.stillHere = true")
+    expect(watcher.locator("#count-groups")).to_have_text("0")
+
+    other = _page(contexts, browser, "zh")
+    _login(other, live_server, "service")
+    _record_complaint(other, live_server, "刷新测试")
+
+    watcher.evaluate("htmx.trigger(document.body, 'tasks-changed')")  # what the 30 s poll does
+    expect(watcher.locator("#queue-groups tr.task-row", has_text="刷新测试")).to_have_count(1)
+    expect(watcher.locator("#count-groups")).to_have_text("1")
+    assert watcher.evaluate("window.stillHere") is True

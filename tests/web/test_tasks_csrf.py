@@ -9,7 +9,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 
-
 def csrf_token_of(client: FlaskClient, path: str = "/login") -> str:
     html = client.get(path).get_data(as_text=True)
     match = re.search(r'name="csrf-token" content="([^"]+)"', html)
@@ -45,7 +44,9 @@ def test_every_page_form_carries_the_token(staff: tuple[FlaskClient, str]) -> No
     task_id = _first_task(client, token)
     for path in ("/", "/start", f"/tasks/{task_id}", "/completed"):
         html = client.get(path).get_data(as_text=True)
-        posts = re.findall(r'<form method="post"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"', html)
+        posts = re.findall(
+            r'<form method="post"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"', html
+        )
         assert posts and html.count('<form method="post"') == len(posts), path
         assert f'"X-CSRFToken": "{posts[0]}"' in html  # htmx sends it as a header
 

@@ -14,8 +14,15 @@ WEB = ROOT / "web"
 PO = WEB / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
 # The files whose strings this catalog covers; add a blueprint's files here when it joins the catalog.
-COVERED = ("tasks/", "auth.py", "notify.py", "templates/tasks/", "templates/auth/", "templates/base.html",
-           "templates/error.html")
+COVERED = (
+    "tasks/",
+    "auth.py",
+    "notify.py",
+    "templates/tasks/",
+    "templates/auth/",
+    "templates/base.html",
+    "templates/error.html",
+)
 METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
 
 
@@ -29,7 +36,9 @@ def test_every_extracted_string_has_a_chinese_translation() -> None:
     known = _catalog()
     keywords = dict(DEFAULT_KEYWORDS, lazy_gettext=None)
     missing = []
-    for filename, lineno, message, _comments, _context in extract_from_dir(str(WEB), METHODS, keywords=keywords):
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        str(WEB), METHODS, keywords=keywords
+    ):
         if not filename.startswith(COVERED):
             continue
         msgid = message if isinstance(message, str) else message[0]
@@ -53,9 +62,7 @@ def test_committed_mo_matches_the_po() -> None:
     with MO.open("rb") as f:
         committed = read_mo(f)
     fresh = read_mo(compiled)
-    assert _pairs(committed) == _pairs(fresh), (
-        "run `pybabel compile -d web/translations`"
-    )
+    assert _pairs(committed) == _pairs(fresh), "run `pybabel compile -d web/translations`"
 
 
 def _pairs(catalog: object) -> dict[object, object]:

@@ -42,7 +42,9 @@ class _SMTPHandler(socketserver.StreamRequestHandler):
                 lines = []
                 while (data := self.rfile.readline()) not in (b".\r\n", b""):
                     lines.append(data[1:] if data.startswith(b"..") else data)
-                server.messages.append((recipients, email.message_from_bytes(b"".join(lines), policy=default)))
+                server.messages.append(
+                    (recipients, email.message_from_bytes(b"".join(lines), policy=default))
+                )
                 self._say("250 kept")
             elif verb == "QUIT":
                 self._say("221 bye")
@@ -68,11 +70,17 @@ def sink(app: Flask) -> Iterator[MailSink]:
     server = MailSink()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.server_address[1], MAIL_SENDER="tf@example.org")
+    app.config.update(
+        MAIL_SERVER="127.0.0.1", MAIL_PORT=server.server_address[1], MAIL_SENDER="tf@example.org"
+    )
     with app.extensions["engine"]["session_factory"].begin() as session:
-        people.create_user(session, "wang", "demo", ["service"], ["staff"], "客服 王芳", email="wang@example.org")
+        people.create_user(
+            session, "wang", "demo", ["service"], ["staff"], "客服 王芳", email="wang@example.org"
+        )
         people.create_user(session, "li", "demo", ["service"], ["staff"], "客服 李雷")  # no address
-        people.create_user(session, "zhao", "demo", ["sales"], ["staff"], "销售 赵六", email="zhao@example.org")
+        people.create_user(
+            session, "zhao", "demo", ["sales"], ["staff"], "销售 赵六", email="zhao@example.org"
+        )
     yield server
     server.shutdown()
     server.server_close()
@@ -89,10 +97,17 @@ def test_members_of_the_group_with_an_address_get_mail(sink: MailSink, login_as:
     body = message.get_body().get_content()
     assert "客服 王芳" in body and f"http://localhost{task_path}" in body
 
-    client.post(task_path, data={
-        "customer_name": "甲公司", "customer_contact": "1", "channel": "phone", "category": "billing",
-        "tier": "standard", "description": "账单金额不对",
-    })
+    client.post(
+        task_path,
+        data={
+            "customer_name": "甲公司",
+            "customer_contact": "1",
+            "channel": "phone",
+            "category": "billing",
+            "tier": "standard",
+            "description": "账单金额不对",
+        },
+    )
     assert len(sink.messages) == 2 and "首次响应客户" in sink.messages[1][1]["Subject"]
 
 

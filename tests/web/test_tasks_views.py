@@ -1,4 +1,4 @@
-"""The task routes through the Flask test client: queues, fragments, claim/unclaim/reassign, task page, start."""
+"""The task routes through the test client: queues, fragments, claim, unclaim, reassign, task page, start."""
 
 from __future__ import annotations
 
@@ -89,9 +89,9 @@ def test_missing_required_field_shows_error_beside_it_and_keeps_values(login_as:
     response = client.post(f"/tasks/{task_id}", data=data, headers={"Accept-Language": "zh"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    field = html[html.index('id="field-customer_name"'):html.index('id="field-customer_contact"')]
+    field = html[html.index('id="field-customer_name"') : html.index('id="field-customer_contact"')]
     assert "此项必填" in field
-    described = html[html.index('id="field-description"'):html.index('id="field-description"') + 1500]
+    described = html[html.index('id="field-description"') : html.index('id="field-description"') + 1500]
     assert "至少输入 5 个字符" in described and "很慢" in described
     assert 'value="13800000000"' in html
 
@@ -107,8 +107,9 @@ def test_fields_outside_the_form_are_refused(login_as: Login) -> None:
 def test_completing_goes_back_to_the_queue_with_a_confirmation(login_as: Login) -> None:
     client = login_as("service")
     task_id = _start(client)
-    response = client.post(f"/tasks/{task_id}", data=COMPLAINT, follow_redirects=True,
-                           headers={"Accept-Language": "en"})
+    response = client.post(
+        f"/tasks/{task_id}", data=COMPLAINT, follow_redirects=True, headers={"Accept-Language": "en"}
+    )
     html = response.get_data(as_text=True)
     assert response.request.path == "/"
     assert "flash-success" in html and "登记投诉" in html
@@ -163,8 +164,12 @@ def test_someone_else_claimed_it_gives_a_clear_message(app: Flask, login_as: Log
     response = client.post(f"/tasks/{first}/claim", headers={"HX-Request": "true", "Accept-Language": "en"})
     assert response.status_code == 200
     assert "客服 二号" in response.get_data(as_text=True) or "service2" in response.get_data(as_text=True)
-    response = client.post(f"/tasks/{first}", data={"response_channel": "phone", "response_note": "已致电"},
-                           follow_redirects=True, headers={"Accept-Language": "en"})
+    response = client.post(
+        f"/tasks/{first}",
+        data={"response_channel": "phone", "response_note": "已致电"},
+        follow_redirects=True,
+        headers={"Accept-Language": "en"},
+    )
     assert response.request.path == "/"
     assert "claimed this task in the meantime" in response.get_data(as_text=True)
 
@@ -173,10 +178,18 @@ def test_completed_elsewhere_gives_a_clear_message(app: Flask, login_as: Login) 
     client = login_as("service")
     first = _record(client)
     with app.extensions["engine"]["session_factory"].begin() as session:
-        instances.complete_task(session, first, "service",
-                                {"response_channel": "phone", "response_note": "已致电", "customer_reached": True})
-    response = client.post(f"/tasks/{first}", data={"response_channel": "phone", "response_note": "再次"},
-                           follow_redirects=True, headers={"Accept-Language": "en"})
+        instances.complete_task(
+            session,
+            first,
+            "service",
+            {"response_channel": "phone", "response_note": "已致电", "customer_reached": True},
+        )
+    response = client.post(
+        f"/tasks/{first}",
+        data={"response_channel": "phone", "response_note": "再次"},
+        follow_redirects=True,
+        headers={"Accept-Language": "en"},
+    )
     assert response.request.path == "/"
     assert "completed this task in the meantime" in response.get_data(as_text=True)
 
@@ -212,7 +225,9 @@ def test_user_of_another_group_cannot_open_the_task(login_as: Login) -> None:
 def test_comment_shows_in_history(login_as: Login) -> None:
     client = login_as("service")
     first = _record(client)
-    response = client.post(f"/tasks/{first}/comment", data={"text": "客户要求下午回电"}, follow_redirects=True)
+    response = client.post(
+        f"/tasks/{first}/comment", data={"text": "客户要求下午回电"}, follow_redirects=True
+    )
     assert "客户要求下午回电" in response.get_data(as_text=True)
     response = client.post(f"/tasks/{first}/comment", data={"text": "  "}, follow_redirects=True)
     assert "flash-warning" in response.get_data(as_text=True)

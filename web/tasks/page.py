@@ -41,8 +41,14 @@ def render_task_page(
     field_errors = {p.field: problem_text(p.message) for p in problems}
     for spec in detail.form:
         value = field_value(spec, shown)
-        fields.append({"spec": spec, "value": as_input(spec, value), "checked": _checked(value),
-                       "error": field_errors.get(spec.id)})
+        fields.append(
+            {
+                "spec": spec,
+                "value": as_input(spec, value),
+                "checked": _checked(value),
+                "error": field_errors.get(spec.id),
+            }
+        )
     known = {f.id for f in detail.form}
     form_errors = [f"{p.field}: {problem_text(p.message)}" for p in problems if p.field not in known]
 
@@ -56,16 +62,28 @@ def render_task_page(
         "active": [summary.element_id] if summary.status == "open" else [],
         "error": [instance.error.element_id] if instance.error and instance.error.element_id else [],
     }
-    submitted_rows = [
-        (f.label, names.value_text(f.id, (detail.submitted or {}).get(f.id))) for f in detail.form
-    ] if detail.submitted else []
+    submitted_rows = (
+        [(f.label, names.value_text(f.id, (detail.submitted or {}).get(f.id))) for f in detail.form]
+        if detail.submitted
+        else []
+    )
     workable = summary.status == "open" and instance.status == "running"
     return render_template(
         "tasks/task.html",
-        detail=detail, t=summary, instance=instance, fields=fields, form_errors=form_errors,
-        key_data=key_data, other_data=other_data, submitted_rows=submitted_rows, diagram=diagram, workable=workable,
+        detail=detail,
+        t=summary,
+        instance=instance,
+        fields=fields,
+        form_errors=form_errors,
+        key_data=key_data,
+        other_data=other_data,
+        submitted_rows=submitted_rows,
+        diagram=diagram,
+        workable=workable,
         history=history(audit.list_events(session, instance.id), names, users, None),
-        user_names=users, group_names=people.group_names(session), invalid=bool(problems),
+        user_names=users,
+        group_names=people.group_names(session),
+        invalid=bool(problems),
     ), status
 
 

@@ -9,8 +9,16 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import ConflictError, EngineError, InvalidInputError, PermissionDeniedError, definitions, instances
-from engine import people, task_queue
+from engine import (
+    ConflictError,
+    EngineError,
+    InvalidInputError,
+    PermissionDeniedError,
+    definitions,
+    instances,
+    people,
+    task_queue,
+)
 from engine.views import TaskSummary, UserView
 from web.db import get_session
 from web.notify import notify_new_tasks
@@ -77,7 +85,9 @@ def queue_fragment() -> Any:
 @bp.route("/badge")
 @login_required  # type: ignore[misc]
 def badge() -> Any:
-    return render_template("tasks/_badge.html", badge=task_queue.badge_count(get_session(), current_user.name))
+    return render_template(
+        "tasks/_badge.html", badge=task_queue.badge_count(get_session(), current_user.name)
+    )
 
 
 @bp.route("/completed")
@@ -93,7 +103,10 @@ def _row_response(task: TaskSummary, error: str | None = None, status: int = 200
         session = get_session()
         # Recount the queues as filtered on the page the row lives on.
         query = parse_qs(urlsplit(request.headers.get("HX-Current-URL", "")).query)
-        process, overdue = (query.get("process") or [None])[0] or None, (query.get("overdue") or [""])[0] == "1"
+        process, overdue = (
+            (query.get("process") or [None])[0] or None,
+            (query.get("overdue") or [""])[0] == "1",
+        )
         context["badge"] = task_queue.badge_count(session, current_user.name)
         context["counts"] = {
             "mine": len(task_queue.my_tasks(session, current_user.name, process, overdue)),
@@ -234,8 +247,10 @@ def comment(task_id: int) -> Any:
 
 
 def _may_start(process: Any) -> bool:
-    return not process.start_groups or bool(set(process.start_groups) & set(current_user.groups)) or (
-        current_user.has_role(*MANAGERS)
+    return (
+        not process.start_groups
+        or bool(set(process.start_groups) & set(current_user.groups))
+        or (current_user.has_role(*MANAGERS))
     )
 
 
@@ -258,10 +273,14 @@ def start_instance(key: str) -> Any:
         session.rollback()
         processes = [p for p in definitions.list_processes(session) if _may_start(p)]
         errors = {key: _("Enter at most 300 characters.")}
-        return render_template("tasks/start.html", processes=processes, errors=errors, titles={key: title}), 422
+        return render_template(
+            "tasks/start.html", processes=processes, errors=errors, titles={key: title}
+        ), 422
     notify_new_tasks(current_app._get_current_object(), started.tasks)
     flash(_("Started “%(title)s”.", title=started.title), "success")
     for task in started.tasks:
-        if task.assignee == current_user.name or (task.assignee is None and task.group in current_user.groups):
+        if task.assignee == current_user.name or (
+            task.assignee is None and task.group in current_user.groups
+        ):
             return redirect(url_for("tasks.task", task_id=task.id))
     return redirect(url_for("tasks.queue"))
