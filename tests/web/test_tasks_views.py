@@ -225,9 +225,7 @@ def test_user_of_another_group_cannot_open_the_task(login_as: Login) -> None:
 def test_comment_shows_in_history(login_as: Login) -> None:
     client = login_as("service")
     first = _record(client)
-    response = client.post(
-        f"/tasks/{first}/comment", data={"text": "客户要求下午回电"}, follow_redirects=True
-    )
+    response = client.post(f"/tasks/{first}/comment", data={"text": "客户要求下午回电"}, follow_redirects=True)
     assert "客户要求下午回电" in response.get_data(as_text=True)
     response = client.post(f"/tasks/{first}/comment", data={"text": "  "}, follow_redirects=True)
     assert "flash-warning" in response.get_data(as_text=True)
@@ -257,3 +255,21 @@ def test_unknown_task_is_404(login_as: Login) -> None:
 def test_pages_need_a_login(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_claim_from_the_task_page_returns_to_it(login_as: Login) -> None:
+    client = login_as("service")
+    first = _record(client)
+    response = client.post(f"/tasks/{first}/claim", data={"next": f"/tasks/{first}"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/tasks/{first}")
+    response = client.post(f"/tasks/{first}/unclaim", data={"next": "//evil.example/"})
+    assert response.headers["Location"].endswith("/")
+
+
+def test_a_completed_task_shows_who_completed_it(login_as: Login) -> None:
+    client = login_as("service")
+    task_id = _start(client)
+    client.post(f"/tasks/{task_id}", data=COMPLAINT)
+    html = client.get(f"/tasks/{task_id}", headers={"Accept-Language": "zh"}).get_data(as_text=True)
+    assert 'id="task-form"' not in html
+    assert "由 客服 刘洋 于" in html and "华东贸易公司" in html
