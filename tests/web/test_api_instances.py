@@ -15,9 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SIMPLE = (ROOT / "tests" / "engine" / "data" / "simple.bpmn").read_text()
 # Task_Enter (sales, form: amount long 1..1000 required), then total = amount * 2 + divisor_check.
 FAILING = SIMPLE.replace("+ divisor_check", "/ divisor_check")
-STARTERS_ONLY_HR = SIMPLE.replace(
-    'isExecutable="true"', 'isExecutable="true" camunda:candidateStarterGroups="hr"'
-)
+STARTERS_ONLY_HR = SIMPLE.replace('isExecutable="true"', 'isExecutable="true" camunda:candidateStarterGroups="hr"')
 
 
 def auth(name: str, password: str = "demo") -> dict[str, str]:
@@ -47,9 +45,7 @@ def start(client: FlaskClient, key: str = "simple", user: str = "sales", **body:
     return response.get_json()  # type: ignore[no-any-return]
 
 
-def complete_first_task(
-    client: FlaskClient, instance: dict[str, Any], data: dict[str, Any]
-) -> dict[str, Any]:
+def complete_first_task(client: FlaskClient, instance: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     [task] = instance["tasks"]
     response = client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": data}, headers=auth("sales"))
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -116,15 +112,17 @@ def test_start_with_nothing_gives_a_default_title(simple: FlaskClient, kwargs: d
         ({"data": "[" * 100000 + "]" * 100000, "content_type": "application/json"}, 400, None),
         ({"data": b"\xff\xfe{", "content_type": "application/json"}, 400, None),
         ({"data": "title=x", "content_type": "application/x-www-form-urlencoded"}, 400, None),
+        ({"json": {"title": "a\x00b"}}, 400, None),
+        ({"json": {"data": {"k\x00": 1}}}, 400, None),
+        ({"json": {"data": {"k": [["\x00"]]}}}, 400, None),
+        ({"data": '{"data": {"x": ' + "[" * 40 + "]" * 40 + "}}", "content_type": "application/json"}, 400, None),
         ({"json": {"data": [1, 2]}}, 422, "data"),
         ({"json": {"data": "x"}}, 422, "data"),
         ({"json": {"title": 5}}, 422, "title"),
         ({"json": {"title": "x" * 301}}, 422, "title"),
     ],
 )
-def test_start_refuses_bad_bodies(
-    simple: FlaskClient, kwargs: dict[str, Any], status: int, field: str | None
-) -> None:
+def test_start_refuses_bad_bodies(simple: FlaskClient, kwargs: dict[str, Any], status: int, field: str | None) -> None:
     response = simple.post("/api/v1/processes/simple/instances", headers=auth("sales"), **kwargs)
     body = assert_error(response, status)
     if field:
@@ -135,9 +133,7 @@ def test_start_errors(app: Flask, simple: FlaskClient) -> None:
     assert_error(simple.post("/api/v1/processes/simple/instances", json={}), 401, "unauthorized")
     assert_error(simple.post("/api/v1/processes/nope/instances", json={}, headers=auth("sales")), 404)
     app.config["MAX_CONTENT_LENGTH"] = 100
-    response = simple.post(
-        "/api/v1/processes/simple/instances", json={"title": "x" * 200}, headers=auth("sales")
-    )
+    response = simple.post("/api/v1/processes/simple/instances", json={"title": "x" * 200}, headers=auth("sales"))
     assert_error(response, 413, "too_large")
 
 
@@ -153,9 +149,7 @@ def test_list_instances_filters_and_pages(simple: FlaskClient) -> None:
     first = start(simple, title="one")
     second = start(simple, title="two")
     start(simple, key="complaint", user="service", title="three")
-    simple.post(
-        f"/api/v1/instances/{first['id']}/terminate", json={"reason": "test"}, headers=auth("manager")
-    )
+    simple.post(f"/api/v1/instances/{first['id']}/terminate", json={"reason": "test"}, headers=auth("manager"))
 
     everything = simple.get("/api/v1/instances", headers=auth("sales")).get_json()
     assert everything["total"] == 3
@@ -330,9 +324,7 @@ def test_retry_a_failed_instance(client: FlaskClient, failed: dict[str, Any]) ->
 def test_retry_refuses_bad_bodies(
     client: FlaskClient, failed: dict[str, Any], kwargs: dict[str, Any], status: int
 ) -> None:
-    assert_error(
-        client.post(f"/api/v1/instances/{failed['id']}/retry", headers=auth("manager"), **kwargs), status
-    )
+    assert_error(client.post(f"/api/v1/instances/{failed['id']}/retry", headers=auth("manager"), **kwargs), status)
 
 
 def test_retry_a_running_instance_is_a_conflict(simple: FlaskClient) -> None:

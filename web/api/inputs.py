@@ -14,6 +14,7 @@ from werkzeug.exceptions import BadRequest
 from engine import FieldProblem, InvalidInputError
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+MAX_DEPTH = 32
 MAX_ID = 2_147_483_647
 # Path ids outside 1..MAX_ID match no route, so they are 404s rather than database overflows.
 ID = f"int(min=1, max={MAX_ID})"
@@ -65,16 +66,31 @@ def json_body(required: bool = False) -> dict[str, Any]:
         raise BadRequest(f"malformed JSON: {exc}") from None
     if not isinstance(value, dict):
         raise BadRequest("the body must be a JSON object")
+    _check_values(value)
     return value
+
+
+def _check_values(value: Any, depth: int = 0) -> None:
+    """Refuse NUL characters (PostgreSQL cannot store them) and nesting deeper than ``MAX_DEPTH``."""
+    if depth > MAX_DEPTH:
+        raise BadRequest(f"the JSON is nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise BadRequest("the JSON contains a NUL character")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_values(key, depth + 1)
+            _check_values(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_values(item, depth + 1)
 
 
 def _invalid(name: str, message: str) -> InvalidInputError:
     return InvalidInputError(f"{name}: {message}", [FieldProblem(name, message)])
 
 
-def string_field(
-    body: dict[str, Any], name: str, required: bool = False, default: str | None = None
-) -> str | None:
+def string_field(body: dict[str, Any], name: str, required: bool = False, default: str | None = None) -> str | None:
     """Return a string member of a body (null counts as missing).
 
     :raises InvalidInputError: missing when required, or not a string.
