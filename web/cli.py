@@ -34,9 +34,14 @@ DEMO_USERS = [
 
 
 def _app() -> Flask:
+    """Build the app for this command; its database connections close when the command ends."""
     from web import create_app
 
-    return create_app()
+    app = create_app()
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(app.extensions["engine"]["db_engine"].dispose)
+    return app
 
 
 def _fail(message: str) -> None:

@@ -1,0 +1,152 @@
+"""The teamflow command: schema, deploy, users, demo, start, tasks, complete, worker and serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from web.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "engine" / "data"
+
+
+@pytest.fixture
+def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TEAMFLOW_DATABASE_URL", db_url)
+    monkeypatch.setenv("TEAMFLOW_INSTANCE_PATH", str(tmp_path / "instance"))
+    runner = CliRunner()
+
+    def run(*args: str) -> Result:
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return run
+
+
+def test_db_upgrade_and_deploy_print_versions(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("db", "upgrade").exit_code == 0
+    first = cli("deploy", str(DATA / "simple.bpmn"), str(DATA / "loop.bpmn"))
+    assert first.exit_code == 0
+    assert "simple\tversion 1\tnew version" in first.output and "loop\tversion 1\tnew version" in first.output
+    again = cli("deploy", str(DATA / "simple.bpmn"))
+    assert "simple\tversion 1\tunchanged" in again.output
+
+
+def test_demo_is_idempotent_and_the_main_path_works(cli) -> None:  # type: ignore[no-untyped-def]
+    first = cli("demo")
+    assert first.exit_code == 0, first.output
+    assert "lead" in first.output and "complaint\tversion 1\tnew version" in first.output
+    second = cli("demo")
+    assert "none (they exist)" in second.output
+    assert "complaint\tversion 1\tunchanged" in second.output
+
+    started = cli("deploy", str(DATA / "simple.bpmn"))
+    assert started.exit_code == 0
+    out = cli("start", "simple", "--data", '{"divisor_check": 0}', "--title", "CLI", "--user", "sales")
+    assert out.exit_code == 0 and "running" in out.output
+    task_id = out.output.split("task ")[1].split("\t")[0]
+    listed = cli("tasks", "--user", "sales")
+    assert f"{task_id}\tsimple" in listed.output
+    denied = cli("complete", task_id, "--user", "service", "--data", '{"amount": 5}')
+    assert denied.exit_code == 1 and denied.output.count("\n") == 1 and "error:" in denied.output
+    invalid = cli("complete", task_id, "--user", "sales", "--data", '{"amount": "lots"}')
+    assert invalid.exit_code == 1 and "amount: must be a whole number" in invalid.output
+    done = cli("complete", task_id, "--user", "sales", "--data", '{"amount": 5}')
+    assert done.exit_code == 0 and "completed" in done.output
+
+
+def test_user_add_and_errors_exit_non_zero_with_one_line(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("db", "upgrade")
+    ok = cli("user", "add", "amy", "--password", "secret1", "--group", "sales", "--group", "hr", "--role", "staff")
+    assert ok.exit_code == 0 and "hr, sales" in ok.output
+    for args, words in [
+        (("user", "add", "amy", "--password", "secret1"), "exists"),
+        (("user", "add", "bob", "--password", "secret1", "--group", "nope"), "unknown group"),
+        (("user", "add", "bob", "--password", "secret1", "--role", "king"), "unknown role"),
+        (("start", "nope"), "not found"),
+        (("start", "nope", "--data", "{bad"), "not valid JSON"),
+        (("start", "nope", "--data", "[1]"), "JSON object"),
+        (("deploy", str(ROOT / "missing.bpmn")), "does not exist"),
+        (("complete", "999", "--user", "amy"), "not found"),
+    ]:
+        result = cli(*args)
+        assert result.exit_code == 1, (args, result.output)
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and words in lines[0], (args, result.output)
+
+
+def test_deploy_reports_definition_problems(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text((DATA / "simple.bpmn").read_text().replace('candidateGroups="sales"', 'candidateGroups="x"'))
+    result = cli("deploy", str(bad))
+    assert result.exit_code == 1
+    assert "bad.bpmn:" in result.output and "Task_Enter" in result.output and "not a known group" in result.output
+
+
+def test_worker_once_fires_due_timers(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("demo")
+    cli("deploy", str(DATA / "timers.bpmn"))
+    cli("start", "timers", "--data", json.dumps({"deadline": "PT0.5S"}), "--user", "service")
+    time.sleep(1)
+    fired = cli("worker", "--once")
+    assert "fired 1 timer(s)" in fired.output
+    assert "升级处理" in cli("tasks", "--user", "lead").output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_answers_and_fires_timers(tmp_path: Path, sqlite_template: Path) -> None:
+    env = {
+        **os.environ,
+        "TEAMFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "TEAMFLOW_INSTANCE_PATH": str(tmp_path / "instance"),
+        "FLASK_TIMER_POLL_SECONDS": "0.2",
+    }
+    teamflow = [sys.executable, "-m", "web.cli"]
+    subprocess.run([*teamflow, "demo"], env=env, check=True, capture_output=True)
+    subprocess.run([*teamflow, "deploy", str(DATA / "timers.bpmn")], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [*teamflow, "start", "timers", "--data", '{"deadline": "PT1S"}', "--user", "service"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    port = _free_port()
+    server = subprocess.Popen(
+        [*teamflow, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.time() + 30
+        page = ""
+        while time.time() < deadline:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2).read().decode()
+                break
+            except OSError:
+                time.sleep(0.3)
+        assert "Teamflow" in page
+        listed = ""
+        while time.time() < deadline:
+            listed = subprocess.run(
+                [*teamflow, "tasks", "--user", "lead"], env=env, capture_output=True, text=True
+            ).stdout
+            if "升级处理" in listed:
+                break
+            time.sleep(0.5)
+        assert "升级处理" in listed
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
