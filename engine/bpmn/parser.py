@@ -522,7 +522,7 @@ def parse_deployment(files: Sequence[tuple[str, bytes]], groups: Mapping[str, st
                     spec=spec,
                     subprocess_specs=subprocess_specs,
                     task_meta=task_meta,
-                    start_groups=lanes.split_list(process.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups")),
+                    start_groups=_start_groups(process, doc.root, groups),
                 )
             )
     if problems:
@@ -537,3 +537,17 @@ def parse_deployment(files: Sequence[tuple[str, bytes]], groups: Mapping[str, st
 def _participant_name(root: Any, key: str) -> str | None:
     participant = root.find(f".//bpmn:participant[@processRef='{key}']", NS)
     return participant.get("name") if participant is not None else None
+
+
+def _start_groups(process: Any, root: Any, groups: Mapping[str, str]) -> list[str]:
+    """Groups whose members may start the process: camunda:candidateStarterGroups, else its start event's lane."""
+    declared = lanes.split_list(process.get(f"{{{CAMUNDA_NS}}}candidateStarterGroups"))
+    if declared:
+        return declared
+    lane_of = _lane_index(root)
+    found = []
+    for start in process.iterfind("bpmn:startEvent", NS):
+        group = lanes.lane_group(lane_of.get(start.get("id")), groups)
+        if group and group not in found:
+            found.append(group)
+    return found

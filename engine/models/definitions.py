@@ -26,6 +26,6 @@ class ProcessVersion(Base):
     bpmn_file: Mapped[str] = mapped_column(String(300))
     files: Mapped[dict[str, Any]] = mapped_column(JSONType, deferred=True)
     spec: Mapped[dict[str, Any]] = mapped_column(JSONType, deferred=True)
-    task_meta: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    task_meta: Mapped[dict[str, Any]] = mapped_column(JSONType, deferred=True)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deployed_by: Mapped[str | None] = mapped_column(String(100))

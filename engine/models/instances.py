@@ -55,15 +55,16 @@ class HumanTask(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     priority: Mapped[int] = mapped_column(default=50)
-    form: Mapped[list[Any]] = mapped_column(JSONType, default=list)
-    documentation: Mapped[str] = mapped_column(Text, default="")
+    # Large columns that queues never read are loaded only when a task page asks for them.
+    form: Mapped[list[Any]] = mapped_column(JSONType, default=list, deferred=True)
+    documentation: Mapped[str] = mapped_column(Text, default="", deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(100))
-    submitted: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    submitted: Mapped[dict[str, Any] | None] = mapped_column(JSONType, deferred=True)
     # The task's own data when it became ready (a multi-instance task sees its own item here).
-    context: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSONType, deferred=True)
 
 
 class TaskCandidate(Base):

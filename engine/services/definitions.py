@@ -21,6 +21,7 @@ from engine.views import DeployResult, ProcessVersionView
 
 # Keyed by process key and content hash, which fix the spec in any database.
 _SPEC_CACHE: dict[tuple[str, str], tuple[Any, dict[str, Any]]] = {}
+_META_CACHE: dict[tuple[str, str], dict[str, Any]] = {}
 _CACHE_LOCK = Lock()
 
 
@@ -81,6 +82,7 @@ def deploy(session: Session, files: Sequence[tuple[str, bytes]], actor: str) -> 
         )
         with _CACHE_LOCK:
             _SPEC_CACHE[(version.key, version.content_hash)] = (process.spec, process.subprocess_specs)
+            _META_CACHE[(version.key, version.content_hash)] = meta
         _schedule_start_timers(session, version, latest)
         audit.record(
             session,
@@ -157,10 +159,28 @@ def spec_for(session: Session, version_id: int) -> tuple[Any, dict[str, Any]]:
     return loaded
 
 
+def meta_for(session: Session, version_id: int) -> dict[str, Any]:
+    """Return a version's task metadata (groups, forms, due dates by element id), cached like specs.
+
+    :raises NotFoundError: no such version.
+    """
+    version = repo.get_by_id(session, version_id)
+    if version is None:
+        raise NotFoundError(f"process version {version_id} not found")
+    cache_key = (version.key, version.content_hash)
+    cached = _META_CACHE.get(cache_key)
+    if cached is None:
+        cached = dict(version.task_meta)
+        with _CACHE_LOCK:
+            _META_CACHE[cache_key] = cached
+    return cached
+
+
 def clear_cache() -> None:
-    """Forget every cached spec (tests use this to prove specs reload from the database)."""
+    """Forget every cached spec and task metadata (tests use this to prove both reload from the database)."""
     with _CACHE_LOCK:
         _SPEC_CACHE.clear()
+        _META_CACHE.clear()
 
 
 def list_processes(session: Session) -> list[ProcessVersionView]:

@@ -10,7 +10,6 @@ from engine.bpmn import lanes, runner, serializer
 from engine.db import utcnow
 from engine.models import HumanTask, ProcessInstance, Timer
 from engine.repositories import audit
-from engine.repositories import definitions as definitions_repo
 from engine.repositories import instances as instances_repo
 from engine.repositories import tasks as tasks_repo
 from engine.repositories import timers as timers_repo
@@ -26,8 +25,7 @@ def load(session: Session, instance: ProcessInstance) -> Any:
 
 
 def task_meta(session: Session, instance: ProcessInstance) -> dict[str, Any]:
-    version = definitions_repo.get_by_id(session, instance.process_version_id)
-    return dict(version.task_meta) if version else {}
+    return definitions.meta_for(session, instance.process_version_id)
 
 
 def record_failure(session: Session, instance: ProcessInstance, failure: runner.WorkflowFailure, actor: str) -> None:

@@ -268,3 +268,11 @@ def test_a_thousand_round_rework_loop_keeps_working(session: Session, users: dic
     session.commit()
     done = instances.get_instance(session, inst.id)
     assert done.status == "completed" and done.data["rounds"] == 1000
+
+
+def test_only_the_start_lanes_group_or_a_manager_may_start(session: Session, simple: int) -> None:
+    # simple.bpmn's start event lies in the 销售组 lane.
+    with pytest.raises(PermissionDeniedError):
+        instances.start_instance(session, "simple", "service1", {"divisor_check": 0}, "x")
+    assert instances.start_instance(session, "simple", "manager1", {"divisor_check": 0}, "x").status == "running"
+    assert [p.start_groups for p in definitions.list_processes(session)] == [("sales",)]
