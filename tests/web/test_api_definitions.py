@@ -197,9 +197,7 @@ def test_cookie_json_write_with_a_wrong_token(csrf_app: Flask) -> None:
     client = csrf_app.test_client()
     token = csrf_token_of(client)
     client.post("/login", data={"username": "service", "password": "demo", "csrf_token": token})
-    response = client.post(
-        "/api/v1/processes/complaint/instances", json={}, headers={"X-CSRFToken": "forged"}
-    )
+    response = client.post("/api/v1/processes/complaint/instances", json={}, headers={"X-CSRFToken": "forged"})
     assert_error(response, 400, "bad_request")
     response = client.post("/api/v1/processes/complaint/instances", json={}, headers={"X-CSRFToken": token})
     assert response.status_code == 201

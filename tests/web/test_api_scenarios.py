@@ -38,9 +38,7 @@ class Api:
         self.instance_id = 0
 
     def start(self, key: str, user: str, title: str) -> dict[str, Any]:
-        response = self.client.post(
-            f"/api/v1/processes/{key}/instances", json={"title": title}, headers=auth(user)
-        )
+        response = self.client.post(f"/api/v1/processes/{key}/instances", json={"title": title}, headers=auth(user))
         assert response.status_code == 201, response.get_data(as_text=True)
         body: dict[str, Any] = response.get_json()
         self.instance_id = body["id"]
@@ -71,9 +69,7 @@ class Api:
         assert set(data) <= {f["id"] for f in detail["form"]["fields"]}
         claimed = self.client.post(f"/api/v1/tasks/{task['id']}/claim", headers=auth(user))
         assert claimed.status_code == 200 and claimed.get_json()["assignee"] == user
-        response = self.client.post(
-            f"/api/v1/tasks/{task['id']}/complete", json={"data": data}, headers=auth(user)
-        )
+        response = self.client.post(f"/api/v1/tasks/{task['id']}/complete", json={"data": data}, headers=auth(user))
         assert response.status_code == 200, response.get_data(as_text=True)
         body = response.get_json()
         assert body["task"]["status"] == "completed"
@@ -112,9 +108,7 @@ def test_complaint_resolved_by_service(app: Flask, client: FlaskClient) -> None:
         "service",
         {"root_cause": "物流商调度失误", "proposed_solution": "安排加急补发", "needs_department": False},
     )
-    api.work(
-        "Task_InformCustomer", "service", {"resolution_summary": "已加急补发", "compensation": "赠送延保"}
-    )
+    api.work("Task_InformCustomer", "service", {"resolution_summary": "已加急补发", "compensation": "赠送延保"})
     api.work("Task_SatisfactionSurvey", "service", {"customer_satisfied": True, "satisfaction_score": 5})
     instance = api.work(
         "Task_FeedbackSummary",
@@ -253,9 +247,7 @@ def test_sales_won_with_the_return_visit_after_thirty_days(app: Flask, client: F
             "delivery_days": 14,
         },
     )
-    instance = api.work(
-        "Task_ConfirmDelivery", "departments", {"delivered_date": "2025-04-02", "quality_passed": True}
-    )
+    instance = api.work("Task_ConfirmDelivery", "departments", {"delivered_date": "2025-04-02", "quality_passed": True})
     assert instance["status"] == "running" and instance["tasks"] == []
     assert api.fire_timers(timedelta(days=29)) == 0
     assert api.fire_timers(timedelta(days=31)) == 1
@@ -341,9 +333,7 @@ def test_promotion_small_budget_goal_met(app: Flask, client: FlaskClient) -> Non
         "promotion",
         {"ad_media": "短视频平台", "ad_spend": 18000, "ad_impressions": 250000},
     )
-    api.work(
-        "Task_PublicRelations", "promotion", {"pr_partners": "华东商报", "pr_spend": 6000, "pr_coverage": 4}
-    )
+    api.work("Task_PublicRelations", "promotion", {"pr_partners": "华东商报", "pr_spend": 6000, "pr_coverage": 4})
     assert api.open_elements() == []
     assert api.fire_timers(timedelta(days=31)) == 1
     api.work(

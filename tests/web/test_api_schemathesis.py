@@ -24,9 +24,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 OPERATION_IDS = sorted(endpoint.removeprefix("api.") for endpoint in OPERATIONS)
 # Random keys and ids almost never exist; these do (the fixture starts one instance of each process).
 KNOWN = {"key": "complaint", "instance_id": 1, "task_id": 1}
-WITH_PATH_PARAMETERS = [
-    op for op in OPERATION_IDS if op.endswith(("_task", "_instance", "_versions", "_xml"))
-]
+WITH_PATH_PARAMETERS = [op for op in OPERATION_IDS if op.endswith(("_task", "_instance", "_versions", "_xml"))]
 
 
 @pytest.fixture

@@ -91,9 +91,7 @@ def _error(status: int) -> dict[str, Any]:
     return {"description": ERROR_TEXT[status], "content": {"application/json": {"schema": ref("Error")}}}
 
 
-def _operation(
-    endpoint: str, method: str, op: Operation, path_params: list[dict[str, Any]]
-) -> dict[str, Any]:
+def _operation(endpoint: str, method: str, op: Operation, path_params: list[dict[str, Any]]) -> dict[str, Any]:
     success: dict[str, Any] = {"description": op.summary}
     if op.response is not None:
         schema = {"type": "string"} if op.content_type != "application/json" else _schema_of(op.response)
@@ -149,9 +147,7 @@ def build(app: Flask) -> dict[str, Any]:
                 "Upload": {
                     "type": "object",
                     "required": ["files"],
-                    "properties": {
-                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}}
-                    },
+                    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
                 },
             },
             "securitySchemes": {

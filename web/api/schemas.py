@@ -83,9 +83,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "required": ["error", "message", "details"],
         "properties": {
-            "error": _string(
-                description="a short code: bad_request, unauthorized, forbidden, not_found, ..."
-            ),
+            "error": _string(description="a short code: bad_request, unauthorized, forbidden, not_found, ..."),
             "message": _string(),
             "details": {
                 "type": "array",
@@ -171,9 +169,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "StartInstance": {
         "type": "object",
         "properties": {
-            "title": _string(
-                nullable=True, maxLength=300, description="defaults to the process name and time"
-            ),
+            "title": _string(nullable=True, maxLength=300, description="defaults to the process name and time"),
             "data": {**ANY_OBJECT, "description": "initial process data"},
         },
     },

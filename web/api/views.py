@@ -56,9 +56,7 @@ def list_processes() -> Any:
 
 
 @bp.get("/processes/<key>/versions")
-@operation(
-    "Every version of a process, oldest first", tag="definitions", response="[ProcessVersion]", errors=(404,)
-)
+@operation("Every version of a process, oldest first", tag="definitions", response="[ProcessVersion]", errors=(404,))
 @login_required  # type: ignore[misc]
 def list_versions(key: str) -> Any:
     """List every version of one process."""
@@ -144,9 +142,7 @@ def list_instances() -> Any:
     """List instances matching the filters."""
     page = int_arg("page", 1, maximum=1_000_000) or 1
     per_page = int_arg("per_page", 50, maximum=500) or 50
-    items, total = instances.list_instances(
-        get_session(), str_arg("process"), str_arg("status"), page, per_page
-    )
+    items, total = instances.list_instances(get_session(), str_arg("process"), str_arg("status"), page, per_page)
     return jsonify(
         {
             "items": [instance_summary_json(i) for i in items],
