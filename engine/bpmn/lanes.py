@@ -84,7 +84,8 @@ def parse_due(value: Any, created: datetime) -> datetime | None:
     try:
         if text.upper().startswith("P"):
             parsed = TimerEventDefinition.parse_iso_duration(text)
-            return created + TimerEventDefinition.get_timedelta_from_start(parsed, created)
+            delta: timedelta = TimerEventDefinition.get_timedelta_from_start(parsed, created)
+            return created + delta
         due = datetime.fromisoformat(text)
     except Exception as exc:
         raise ValueError(f"due date {text!r} is not an ISO-8601 duration or date-time") from exc

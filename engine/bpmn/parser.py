@@ -408,7 +408,8 @@ def _compiles(source: str) -> bool:
 
 
 def _spiff_problem(exc: Exception, docs: Sequence[_Doc], default_file: str) -> DefinitionProblem:
-    element_id = getattr(exc, "id", None) or getattr(exc, "task_spec", None) and getattr(exc.task_spec, "bpmn_id", None)
+    spec = getattr(exc, "task_spec", None)
+    element_id = getattr(exc, "id", None) or getattr(spec, "bpmn_id", None)
     file_name = getattr(exc, "file_name", "") or default_file
     line = None
     for doc in docs:
@@ -510,8 +511,8 @@ def parse_deployment(files: Sequence[tuple[str, bytes]], groups: Mapping[str, st
                     decision_doc = decision_files.get(rule.get(f"{{{CAMUNDA_NS}}}decisionRef"))
                     if decision_doc is not None:
                         file_texts[decision_doc.name] = decision_doc.text
-            for meta in task_meta.values():
-                meta["groups"] = lanes.resolve_groups(meta, groups)
+            for info in task_meta.values():
+                info["groups"] = lanes.resolve_groups(info, groups)
             results.append(
                 ParsedProcess(
                     key=key,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import Row, and_, exists, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -34,7 +34,8 @@ def open_for_instance(session: Session, instance_id: int) -> Sequence[HumanTask]
     return session.scalars(stmt.order_by(HumanTask.id)).all()
 
 
-RowSelect = Select[tuple[HumanTask, str, str]]
+TaskRow = Row[HumanTask, str, str]
+RowSelect = Select[HumanTask, str, str]
 
 
 def _with_titles() -> RowSelect:
@@ -70,14 +71,14 @@ def _queue_order(stmt: RowSelect) -> RowSelect:
 
 def for_user(
     session: Session, user: str, process_key: str | None = None, overdue_at: datetime | None = None
-) -> Sequence[tuple[HumanTask, str, str]]:
+) -> Sequence[TaskRow]:
     stmt = _with_titles().where(HumanTask.status == "open", HumanTask.assignee == user)
     return session.execute(_queue_order(_filtered(stmt, process_key, overdue_at))).all()
 
 
 def for_groups(
     session: Session, groups: Sequence[str], process_key: str | None = None, overdue_at: datetime | None = None
-) -> Sequence[tuple[HumanTask, str, str]]:
+) -> Sequence[TaskRow]:
     if not groups:
         return []
     in_groups = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.group_id.in_(groups))
@@ -92,7 +93,7 @@ def search(
     instance_id: int | None = None,
     overdue_at: datetime | None = None,
     limit: int = 500,
-) -> Sequence[tuple[HumanTask, str, str]]:
+) -> Sequence[TaskRow]:
     stmt = _with_titles()
     if status:
         stmt = stmt.where(HumanTask.status == status)
@@ -100,14 +101,14 @@ def search(
     return session.execute(_queue_order(stmt).limit(limit)).all()
 
 
-def completed_by(session: Session, user: str, limit: int = 100) -> Sequence[tuple[HumanTask, str, str]]:
+def completed_by(session: Session, user: str, limit: int = 100) -> Sequence[TaskRow]:
     stmt = _with_titles().where(HumanTask.status == "completed", HumanTask.completed_by == user)
     return session.execute(stmt.order_by(HumanTask.completed_at.desc()).limit(limit)).all()
 
 
 def visible_to(
     session: Session, user: str, groups: Sequence[str], status: str | None, process_key: str | None
-) -> Sequence[tuple[HumanTask, str, str]]:
+) -> Sequence[TaskRow]:
     in_groups = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.group_id.in_(groups))
     stmt = _with_titles().where(or_(HumanTask.assignee == user, HumanTask.completed_by == user, in_groups))
     if status:

@@ -82,8 +82,7 @@ def _sync_tasks(session: Session, instance: ProcessInstance, workflow: Any, meta
             continue
         info = meta.get(task.element_id, {})
         data = dict(task.data)
-        groups = [_evaluated(g, data) for g in info.get("groups", [])]
-        groups = [g for g in groups if g]
+        groups = [g for g in (_evaluated(raw, data) for raw in info.get("groups", [])) if g]
         assignee = _evaluated(info.get("assignee"), data)
         try:
             due = lanes.parse_due(_evaluated_raw(info.get("due_date"), data), now)
