@@ -488,6 +488,7 @@ def parse_deployment(files: Sequence[tuple[str, bytes]], groups: Mapping[str, st
             except (ValidationException, SpiffWorkflowException, Exception) as exc:
                 problems.append(_spiff_problem(exc, bpmn_docs, doc.name))
                 continue
+            serializer.normalize_specs(spec, subprocess_specs)
             try:
                 json.dumps(serializer.dump_spec(spec, subprocess_specs))
             except Exception as exc:

@@ -11,11 +11,15 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import MessageEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.specs.multiinstance_task import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 
 from engine.bpmn.scripting import SCRIPT_ENGINE
+
+CAMUNDA_MI = (ParallelMultiInstanceTask, SequentialMultiInstanceTask)
 
 
 class SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
@@ -74,7 +78,27 @@ def load_spec(dct: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     registry = _SPEC_SERIALIZER.registry
     spec = registry.restore(json.loads(json.dumps(dct["spec"])))
     subs = {name: registry.restore(sub) for name, sub in json.loads(json.dumps(dct["subprocess_specs"])).items()}
+    normalize_specs(spec, subs)
     return spec, subs
+
+
+def normalize_specs(spec: Any, subprocess_specs: dict[str, Any]) -> None:
+    """Give Camunda multi-instance tasks their input collection up front.
+
+    SpiffWorkflow's Camunda multi-instance task sets ``data_input`` on its spec only when a task first
+    becomes ready. A spec restored from storage (after a restart, or in another worker) lacks it, and a
+    waiting multi-instance task then appends its results to the collection instead of updating each item.
+    With a collection and no cardinality the fix is static, so it is applied to every spec here.
+    """
+    for process in [spec, *subprocess_specs.values()]:
+        if process is None:
+            continue
+        for task_spec in process.task_specs.values():
+            if isinstance(task_spec, CAMUNDA_MI) and task_spec.cardinality is None:
+                if task_spec.data_output is not None and task_spec.data_input is None:
+                    task_spec.data_input = TaskDataReference(task_spec.data_output.bpmn_id)
+                if task_spec.output_item is not None and task_spec.input_item is None:
+                    task_spec.input_item = TaskDataReference(task_spec.output_item.bpmn_id)
 
 
 def dump_workflow(workflow: BpmnWorkflow) -> str:
