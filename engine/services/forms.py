@@ -96,6 +96,17 @@ def _convert(spec: Mapping[str, Any], value: Any) -> Any:
     return str(value)
 
 
+def has_nul(value: Any) -> bool:
+    """Tell whether text anywhere in a value holds a NUL character (PostgreSQL cannot store it)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_nul(v) for v in value)
+    return False
+
+
 def _check_limits(spec: Mapping[str, Any], value: Any) -> str | None:
     constraints = spec.get("constraints") or {}
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -133,6 +144,9 @@ def validate(form: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -> dict
             raw = spec["default"]
         if spec.get("type") == "boolean" and raw is None:
             raw = False
+        if has_nul(raw):
+            problems.append(FieldProblem(field_id, "must not contain NUL characters"))
+            continue
         try:
             value = _convert(spec, raw)
         except ValueError as exc:

@@ -15,6 +15,7 @@ from engine.repositories import audit
 from engine.repositories import instances as repo
 from engine.repositories import tasks as tasks_repo
 from engine.services import definitions, forms, people, projection
+from engine.services.forms import has_nul
 from engine.services.present import instance_detail, task_detail, task_summary
 from engine.views import CommentView, InstanceDetail, TaskDetail, TaskSummary, UserView
 
@@ -33,6 +34,8 @@ def start_instance(
     user = people.actor(session, actor)
     if data is not None and not isinstance(data, Mapping):
         raise InvalidInputError("data must be an object", [FieldProblem("data", "must be an object")])
+    if has_nul(data) or has_nul(title):
+        raise InvalidInputError("NUL character", [FieldProblem("data", "must not contain NUL characters")])
     if title is not None and len(title) > 300:
         raise InvalidInputError("title too long", [FieldProblem("title", "at most 300 characters")])
     version = definitions.get_version(session, key)
@@ -247,7 +250,7 @@ def add_comment(session: Session, task_id: int, actor: str, text: str) -> Commen
     """
     get_task(session, task_id, actor)
     text = (text or "").strip()
-    if not text or len(text) > 4000:
+    if not text or len(text) > 4000 or has_nul(text):
         raise InvalidInputError("comment", [FieldProblem("text", "1 to 4000 characters")])
     task = _task(session, task_id)
     comment = tasks_repo.add_comment(session, TaskComment(task_id=task_id, author=actor, text=text, at=utcnow()))
@@ -333,6 +336,8 @@ def retry_instance(
         raise ConflictError(f"instance {instance_id} is {instance.status}, not failed")
     if data is not None and not isinstance(data, Mapping):
         raise InvalidInputError("data must be an object", [FieldProblem("data", "must be an object")])
+    if has_nul(data):
+        raise InvalidInputError("NUL character", [FieldProblem("data", "must not contain NUL characters")])
     values = serializer.to_jsonable(dict(data or {}))
     workflow = projection.load(session, instance)
     instance.status, instance.error_message, instance.error_element_id = "running", None, None
@@ -350,7 +355,7 @@ def list_instances(
     """
     if status and status not in ("running", "completed", "error", "suspended", "terminated"):
         raise InvalidInputError("status", [FieldProblem("status", f"unknown status {status!r}")])
-    if page < 1 or not 1 <= per_page <= 500:
-        raise InvalidInputError("paging", [FieldProblem("page", "page >= 1, 1 <= per_page <= 500")])
+    if not 1 <= page <= 1_000_000 or not 1 <= per_page <= 500:
+        raise InvalidInputError("paging", [FieldProblem("page", "1 <= page <= 1000000, 1 <= per_page <= 500")])
     rows, total = repo.search(session, process_key, status, (page - 1) * per_page, per_page)
     return [instance_detail(session, row, with_tasks=False) for row in rows], total

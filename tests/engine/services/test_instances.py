@@ -276,3 +276,16 @@ def test_only_the_start_lanes_group_or_a_manager_may_start(session: Session, sim
         instances.start_instance(session, "simple", "service1", {"divisor_check": 0}, "x")
     assert instances.start_instance(session, "simple", "manager1", {"divisor_check": 0}, "x").status == "running"
     assert [p.start_groups for p in definitions.list_processes(session)] == [("sales",)]
+
+
+def test_nul_characters_are_refused_before_they_reach_the_database(session: Session, simple: int) -> None:
+    task = open_task(session, simple)
+    with pytest.raises(InvalidInputError) as info:
+        instances.complete_task(session, task.id, "sales1", {"amount": 5, "note": "a\x00b"})
+    assert [(p.field, p.message) for p in info.value.problems] == [("note", "must not contain NUL characters")]
+    with pytest.raises(InvalidInputError):
+        instances.start_instance(session, "simple", "sales1", {"x": ["\x00"]}, "t")
+    with pytest.raises(InvalidInputError):
+        instances.add_comment(session, task.id, "sales1", "bad\x00")
+    with pytest.raises(InvalidInputError):
+        instances.list_instances(session, page=10**9)
