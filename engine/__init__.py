@@ -14,7 +14,7 @@ from engine.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from engine.services import audit, definitions, instances, people, task_queue, timers
+from engine.services import audit, definitions, instances, notifications, people, task_queue, timers
 from engine.settings import EngineSettings
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "instances",
     "make_engine",
     "make_session_factory",
+    "notifications",
     "people",
     "task_queue",
     "timers",

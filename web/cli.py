@@ -16,6 +16,7 @@ from flask import Flask
 from engine import EngineError, definitions, instances, people, task_queue, timers
 from engine.schema import upgrade
 from web.db import unit_of_work
+from web.notify import send_pending
 
 DEMO_PASSWORD = "demo"
 DEMO_USERS = [
@@ -210,37 +211,40 @@ def complete(task_id: int, actor: str, data_text: str) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="Fire what is due now, then stop.")
 def worker(once: bool) -> None:
-    """Fire due timers in a loop."""
+    """Fire due timers and send task notifications in a loop."""
     app = _app()
     factory = app.extensions["engine"]["session_factory"]
     if once:
         click.echo(f"fired {timers.fire_due_timers(factory)} timer(s)")
+        send_pending(app)
         return
     poll = app.extensions["engine"]["settings"].timer_poll_seconds
     click.echo(f"timer worker running (every {poll:g}s); Ctrl+C stops it")
     try:
-        timers.run_worker(factory, poll)
+        background_loop(app, threading.Event())
     except KeyboardInterrupt:
         pass
 
 
-def start_timer_thread(app: Flask) -> threading.Event:
-    """Fire timers in a background thread of the web server; set the returned event to stop it."""
-    stop = threading.Event()
+def background_loop(app: Flask, stop: threading.Event) -> None:
+    """Fire due timers and announce new tasks until ``stop`` is set."""
     factory = app.extensions["engine"]["session_factory"]
     poll = app.extensions["engine"]["settings"].timer_poll_seconds
+    while not stop.is_set():
+        try:
+            fired = timers.fire_due_timers(factory)
+            send_pending(app)
+        except Exception:
+            logging.getLogger(__name__).exception("timer run failed")
+            fired = 0
+        if not fired:
+            stop.wait(poll)
 
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                fired = timers.fire_due_timers(factory)
-            except Exception:
-                logging.getLogger(__name__).exception("timer run failed")
-                fired = 0
-            if not fired:
-                stop.wait(poll)
 
-    threading.Thread(target=loop, name="teamflow-timers", daemon=True).start()
+def start_timer_thread(app: Flask) -> threading.Event:
+    """Run the background loop in a thread of the web server; set the returned event to stop it."""
+    stop = threading.Event()
+    threading.Thread(target=background_loop, args=(app, stop), name="teamflow-timers", daemon=True).start()
     return stop
 
 

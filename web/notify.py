@@ -8,13 +8,13 @@ from collections.abc import Iterable
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
-from flask import Flask, url_for
+from flask import Flask, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from engine import people
+from engine import notifications, people
 from engine.views import TaskSummary, UserView
-from web.db import get_session
+from web.db import get_session, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,23 @@ def _message(app: Flask, task: TaskSummary, user: UserView) -> EmailMessage:
             )
         )
     return message
+
+
+def send_pending(app: Flask) -> int:
+    """Announce every task nobody was told about yet (from pages, the API or timers); return mails sent.
+
+    The engine hands each new task out once, so web processes and timer workers can all call this.
+    With mail off the tasks are still marked, so that switching mail on later does not flood anyone.
+    """
+    with unit_of_work(app) as session:
+        tasks = notifications.claim_new_tasks(session)
+        users = people.list_users(session) if tasks and app.config.get("MAIL_SERVER") else []
+    if not tasks or not users:
+        return 0
+    if has_request_context():
+        return notify_new_tasks(app, tasks, users)
+    with app.test_request_context(base_url=app.config.get("BASE_URL") or "http://localhost:5000/"):
+        return notify_new_tasks(app, tasks, users)
 
 
 def notify_new_tasks(

@@ -63,6 +63,8 @@ class HumanTask(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(100))
     submitted: Mapped[dict[str, Any] | None] = mapped_column(JSONType, deferred=True)
+    # When the people of this task were told about it (the notification outbox).
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # The task's own data when it became ready (a multi-instance task sees its own item here).
     context: Mapped[dict[str, Any] | None] = mapped_column(JSONType, deferred=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, and_, exists, or_, select
+from sqlalchemy import Row, and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -141,3 +141,31 @@ def comments_for_instance(session: Session, instance_id: int) -> Sequence[TaskCo
         .order_by(TaskComment.at, TaskComment.id)
     )
     return session.scalars(stmt).all()
+
+
+def claim_unnotified(session: Session, now: datetime, limit: int) -> list[int]:
+    """Mark up to ``limit`` open tasks nobody was told about as told, and return their ids.
+
+    One UPDATE both picks and marks the rows, so two senders at once never get the same task.
+    """
+    pending = (
+        select(HumanTask.id)
+        .where(HumanTask.notified_at.is_(None), HumanTask.status == "open")
+        .order_by(HumanTask.id)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    stmt = (
+        update(HumanTask)
+        .where(HumanTask.id.in_(pending), HumanTask.notified_at.is_(None))
+        .values(notified_at=now)
+        .returning(HumanTask.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(session.scalars(stmt).all())
+
+
+def with_titles(session: Session, task_ids: Sequence[int]) -> Sequence[TaskRow]:
+    if not task_ids:
+        return []
+    return session.execute(_with_titles().where(HumanTask.id.in_(task_ids)).order_by(HumanTask.id)).all()

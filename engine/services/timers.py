@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.bpmn import runner
 from engine.db import utcnow
-from engine.errors import ConflictError, EngineError
+from engine.errors import ConflictError
 from engine.models import Timer
 from engine.repositories import audit
 from engine.repositories import definitions as definitions_repo
@@ -109,20 +107,3 @@ def _fire_start_timer(session: Session, timer: Timer) -> None:
 def list_timers(session: Session) -> list[TimerView]:
     """Every waiting timer, soonest first."""
     return [TimerView(t.id, t.instance_id or 0, t.element_id, t.due_at) for t in repo.all_waiting(session)]
-
-
-def run_worker(
-    session_factory: sessionmaker[Session], poll_seconds: float = 5.0, stop: Callable[[], bool] = lambda: False
-) -> None:
-    """Fire due timers in a loop until ``stop()`` is true."""
-    while not stop():
-        try:
-            fired = fire_due_timers(session_factory)
-        except EngineError:
-            log.exception("timer run failed")
-            fired = 0
-        except Exception:
-            log.exception("timer run failed")
-            fired = 0
-        if not fired:
-            time.sleep(poll_seconds)

@@ -42,9 +42,7 @@ class _SMTPHandler(socketserver.StreamRequestHandler):
                 lines = []
                 while (data := self.rfile.readline()) not in (b".\r\n", b""):
                     lines.append(data[1:] if data.startswith(b"..") else data)
-                server.messages.append(
-                    (recipients, email.message_from_bytes(b"".join(lines), policy=default))
-                )
+                server.messages.append((recipients, email.message_from_bytes(b"".join(lines), policy=default)))
                 self._say("250 kept")
             elif verb == "QUIT":
                 self._say("221 bye")
@@ -70,17 +68,11 @@ def sink(app: Flask) -> Iterator[MailSink]:
     server = MailSink()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    app.config.update(
-        MAIL_SERVER="127.0.0.1", MAIL_PORT=server.server_address[1], MAIL_SENDER="tf@example.org"
-    )
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.server_address[1], MAIL_SENDER="tf@example.org")
     with app.extensions["engine"]["session_factory"].begin() as session:
-        people.create_user(
-            session, "wang", "demo", ["service"], ["staff"], "客服 王芳", email="wang@example.org"
-        )
+        people.create_user(session, "wang", "demo", ["service"], ["staff"], "客服 王芳", email="wang@example.org")
         people.create_user(session, "li", "demo", ["service"], ["staff"], "客服 李雷")  # no address
-        people.create_user(
-            session, "zhao", "demo", ["sales"], ["staff"], "销售 赵六", email="zhao@example.org"
-        )
+        people.create_user(session, "zhao", "demo", ["sales"], ["staff"], "销售 赵六", email="zhao@example.org")
     yield server
     server.shutdown()
     server.server_close()
@@ -126,3 +118,39 @@ def test_an_unreachable_server_does_not_fail_the_request(
     response = login_as("service").post("/start/complaint", data={"title": "服务器不可达"})
     assert response.status_code == 302
     assert "could not send task notifications" in caplog.text
+
+
+def test_tasks_from_timers_and_the_api_are_mailed_once(app: Flask, sink: MailSink) -> None:
+    """New tasks reach the outbox whoever creates them; the background loop mails each exactly once."""
+    from datetime import timedelta
+
+    from engine import instances, timers, utcnow
+    from web.notify import send_pending
+
+    factory = app.extensions["engine"]["session_factory"]
+    with factory.begin() as session:
+        started = instances.start_instance(session, "complaint", "service", {}, "定时投诉")
+        [record] = started.tasks
+        instances.complete_task(
+            session,
+            record.id,
+            "service",
+            {
+                "customer_name": "乙公司",
+                "customer_contact": "2",
+                "channel": "email",
+                "category": "billing",
+                "tier": "vip",
+                "description": "同一笔订单被重复扣费",
+            },
+        )
+    assert send_pending(app) == 1  # 首次响应客户 for wang; 登记投诉 was done before anyone was told
+    assert send_pending(app) == 0  # each task is announced once
+    assert timers.fire_due_timers(factory, utcnow() + timedelta(hours=3)) == 1
+    with factory.begin() as session:
+        from engine import people
+
+        people.create_user(session, "boss", "demo", ["team-lead"], ["staff"], "负责人", email="boss@example.org")
+    assert send_pending(app) == 1
+    assert sink.messages[-1][0] == ["boss@example.org"] and "响应超时督办" in sink.messages[-1][1]["Subject"]
+    assert "http://localhost:5000/tasks/" in sink.messages[-1][1].get_body().get_content()

@@ -21,7 +21,7 @@ from engine import (
 )
 from engine.views import TaskSummary, UserView
 from web.db import get_session
-from web.notify import notify_new_tasks
+from web.notify import send_pending
 from web.tasks import bp
 from web.tasks.page import render_task_page
 
@@ -215,7 +215,6 @@ def complete(task_id: int) -> Any:
     session = get_session()
     detail = instances.get_task(session, task_id, current_user.name)
     data = _submitted(detail.form)
-    before = {t.id for t in instances.get_instance(session, detail.summary.instance_id).tasks}
     try:
         done = instances.complete_task(session, task_id, current_user.name, data)
         session.commit()
@@ -226,8 +225,7 @@ def complete(task_id: int) -> Any:
         session.rollback()
         flash(_conflict_text(task_id), "warning")
         return redirect(url_for("tasks.queue"))
-    after = instances.get_instance(session, done.instance_id)
-    notify_new_tasks(current_app._get_current_object(), [t for t in after.tasks if t.id not in before])
+    send_pending(current_app._get_current_object())
     flash(_("Task “%(task)s” completed.", task=done.name), "success")
     return redirect(url_for("tasks.queue"))
 
@@ -276,7 +274,7 @@ def start_instance(key: str) -> Any:
         return render_template(
             "tasks/start.html", processes=processes, errors=errors, titles={key: title}
         ), 422
-    notify_new_tasks(current_app._get_current_object(), started.tasks)
+    send_pending(current_app._get_current_object())
     flash(_("Started “%(title)s”.", title=started.title), "success")
     for task in started.tasks:
         if task.assignee == current_user.name or (
