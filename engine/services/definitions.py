@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from threading import Lock
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from engine.repositories import timers as timers_repo
 from engine.views import DeployResult, ProcessVersionView
 
 # Keyed by process key and content hash, which fix the spec in any database.
+T = TypeVar("T")
 _SPEC_CACHE: dict[tuple[str, str], tuple[Any, dict[str, Any]]] = {}
 _META_CACHE: dict[tuple[str, str], dict[str, Any]] = {}
 _CACHE_LOCK = Lock()
@@ -141,8 +142,10 @@ def deploy_paths(session: Session, paths: Sequence[Path], actor: str) -> list[De
 deploy_files = deploy_paths
 
 
-def spec_for(session: Session, version_id: int) -> tuple[Any, dict[str, Any]]:
-    """Return the parsed spec of a version, from the cache when possible.
+def _cached(
+    session: Session, version_id: int, cache: dict[tuple[str, str], T], build: Callable[[ProcessVersion], T]
+) -> T:
+    """Look a version's derived value up in ``cache``, building it from the stored row on a miss.
 
     :raises NotFoundError: no such version.
     """
@@ -150,13 +153,20 @@ def spec_for(session: Session, version_id: int) -> tuple[Any, dict[str, Any]]:
     if version is None:
         raise NotFoundError(f"process version {version_id} not found")
     cache_key = (version.key, version.content_hash)
-    cached = _SPEC_CACHE.get(cache_key)
-    if cached is not None:
-        return cached
-    loaded = serializer.load_spec(version.spec)
-    with _CACHE_LOCK:
-        _SPEC_CACHE[cache_key] = loaded
-    return loaded
+    cached = cache.get(cache_key)
+    if cached is None:
+        cached = build(version)
+        with _CACHE_LOCK:
+            cache[cache_key] = cached
+    return cached
+
+
+def spec_for(session: Session, version_id: int) -> tuple[Any, dict[str, Any]]:
+    """Return the parsed spec of a version, from the cache when possible.
+
+    :raises NotFoundError: no such version.
+    """
+    return _cached(session, version_id, _SPEC_CACHE, lambda version: serializer.load_spec(version.spec))
 
 
 def meta_for(session: Session, version_id: int) -> dict[str, Any]:
@@ -164,16 +174,7 @@ def meta_for(session: Session, version_id: int) -> dict[str, Any]:
 
     :raises NotFoundError: no such version.
     """
-    version = repo.get_by_id(session, version_id)
-    if version is None:
-        raise NotFoundError(f"process version {version_id} not found")
-    cache_key = (version.key, version.content_hash)
-    cached = _META_CACHE.get(cache_key)
-    if cached is None:
-        cached = dict(version.task_meta)
-        with _CACHE_LOCK:
-            _META_CACHE[cache_key] = cached
-    return cached
+    return _cached(session, version_id, _META_CACHE, lambda version: dict(version.task_meta))
 
 
 def clear_cache() -> None:
