@@ -75,7 +75,11 @@ GUARDS: dict[str, Any] = {
     "_write_": full_write_guard,
     "_inplacevar_": _inplace,
     "_print_": PrintCollector,
-    "datetime": _dt,
+    # Classes only, never a module: a module's attributes lead on to sys, os and the rest.
+    "date": _dt.date,
+    "datetime": _dt.datetime,
+    "timedelta": _dt.timedelta,
+    "timezone": _dt.timezone,
 }
 
 _RESERVED = set(GUARDS)

@@ -31,6 +31,8 @@ def workflow_running(script: str):  # type: ignore[no-untyped-def]
         ("marker = 1\nx = ().__class__.__base__.__subclasses__()", "invalid attribute name"),
         ("marker = 1\nx = getattr((), '__class__')", "getattr"),
         ("marker = 1\nx = __import__('os')", "__import__"),
+        ("marker = 1\nx = datetime.sys.modules['os'].popen('id').read()", "TypeError"),
+        ("marker = 1\nx = date.today.__self__", "invalid attribute name"),
     ],
 )
 def test_escapes_fail_the_step_with_a_clear_error_and_run_nothing(script: str, words: str) -> None:
