@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import pytest
+from steps import PROCESSES, complete_as_group, completed_elements, deploy, naive, open_elements, open_task
 
 from engine.bpmn.dmn import evaluate_decision
-from engine.errors import InvalidInputError, PermissionDeniedError
-from engine.services import definitions, instances, task_queue, timers
+from engine.errors import InvalidInputError
+from engine.services import instances, timers
 
-PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 SEVERITY_TABLE = PROCESSES / "complaint_severity.dmn"
 
 # A user of another group for every lane, to prove that tasks stay in their own queue.
@@ -51,48 +51,11 @@ SUMMARY = {
 @pytest.fixture
 def deployed(session: Any, users: dict[str, str]) -> Any:
     """Deploy this process's own files, so other processes' drafts cannot break these tests."""
-    results = definitions.deploy_paths(
-        session, [PROCESSES / name for name in ("complaint.bpmn", "complaint_severity.dmn")], actor="owner1"
-    )
-    session.commit()
-    return results
+    return deploy(session, ("complaint.bpmn", "complaint_severity.dmn"))
 
 
-def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-def open_elements(session: Any, instance_id: int) -> list[str]:
-    return sorted(
-        t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="open")
-    )
-
-
-def open_task(session: Any, instance_id: int, element_id: str) -> Any:
-    found = [
-        t
-        for t in task_queue.list_tasks(session, instance_id=instance_id, status="open")
-        if t.element_id == element_id
-    ]
-    assert len(found) == 1, f"{element_id} open once; open: {open_elements(session, instance_id)}"
-    return found[0]
-
-
-def complete(
-    session: Any, users: dict[str, str], instance_id: int, element_id: str, group: str, data: dict[str, Any]
-) -> Any:
-    """Complete a task as its group's user, after checking that only that group sees and may do it."""
-    task = open_task(session, instance_id, element_id)
-    assert task.group == group
-    assert task.id in {t.id for t in task_queue.group_tasks(session, users[group])}
-    outsider = users[OUTSIDER[group]]
-    assert task.id not in {t.id for t in task_queue.group_tasks(session, outsider)}
-    with pytest.raises(PermissionDeniedError):
-        instances.complete_task(session, task.id, actor=outsider, data=data)
-    session.rollback()
-    instances.complete_task(session, task.id, actor=users[group], data=data)
-    session.commit()
-    return task
+# Complete the one open task of an element as its group's user, checking that only that group sees and may do it.
+complete = partial(complete_as_group, OUTSIDER)
 
 
 def start(session: Any, users: dict[str, str], **record: Any) -> int:
@@ -125,7 +88,7 @@ def test_resolved_by_service_alone(deployed: Any, session: Any, users: dict[str,
     assert inst.data["response_deadline"] == "PT24H"
     assert inst.data["unsatisfied_count"] == 0
     assert inst.data["feedback_summary"] == SUMMARY["feedback_summary"]
-    done = {t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="completed")}
+    done = set(completed_elements(session, instance_id))
     assert "Task_DepartmentResolve" not in done
     assert "Task_EscalateResponse" not in done
 
@@ -187,14 +150,12 @@ def test_unsatisfied_once_then_satisfied(deployed: Any, session: Any, users: dic
     assert inst.status == "completed"
     assert inst.data["unsatisfied_count"] == 1
     assert inst.data["root_cause"] == "补发货物型号错误"
-    done = [t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="completed")]
+    done = completed_elements(session, instance_id)
     assert done.count("Task_Investigate") == 2
     assert "Task_LeadIntervention" not in done
 
 
-def test_unsatisfied_twice_brings_in_the_team_lead(
-    deployed: Any, session: Any, users: dict[str, str]
-) -> None:
+def test_unsatisfied_twice_brings_in_the_team_lead(deployed: Any, session: Any, users: dict[str, str]) -> None:
     instance_id = start(session, users)
     complete(session, users, instance_id, "Task_FirstResponse", "service", RESPONSE)
     for _ in range(2):
@@ -227,9 +188,7 @@ def test_response_deadline_missed_is_escalated(
     response = open_task(session, instance_id, "Task_FirstResponse")
     assert instances.get_instance(session, instance_id).data["severity"] == "critical"
     assert response.due_at is not None
-    assert abs(_naive(response.due_at) - _naive(response.created_at) - timedelta(hours=2)) < timedelta(
-        minutes=1
-    )
+    assert abs(naive(response.due_at) - naive(response.created_at) - timedelta(hours=2)) < timedelta(minutes=1)
     assert response.priority == 90
 
     now = datetime.now(UTC)
@@ -290,9 +249,7 @@ def test_forms_reject_bad_input(deployed: Any, session: Any, users: dict[str, st
     complete(session, users, instance_id, "Task_InformCustomer", "service", INFORM)
     survey = open_task(session, instance_id, "Task_SatisfactionSurvey")
     with pytest.raises(InvalidInputError):
-        instances.complete_task(
-            session, survey.id, actor=users["service"], data={**SATISFIED, "satisfaction_score": 6}
-        )
+        instances.complete_task(session, survey.id, actor=users["service"], data={**SATISFIED, "satisfaction_score": 6})
     session.rollback()
 
 

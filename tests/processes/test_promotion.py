@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import pytest
+from steps import PROCESSES, complete_as_group, completed_elements, deploy, naive, open_elements, open_task
 
 from engine.bpmn.dmn import evaluate_decision
-from engine.errors import InvalidInputError, PermissionDeniedError
-from engine.services import definitions, instances, task_queue, timers
+from engine.errors import InvalidInputError
+from engine.services import instances, timers
 
-PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 APPROVAL_TABLE = PROCESSES / "promotion_approval.dmn"
 
 # A user of another group for every lane, to prove that tasks stay in their own queue.
@@ -77,48 +77,11 @@ CLOSING = {
 @pytest.fixture
 def deployed(session: Any, users: dict[str, str]) -> Any:
     """Deploy this process's own files, so other processes' drafts cannot break these tests."""
-    results = definitions.deploy_paths(
-        session, [PROCESSES / name for name in ("promotion.bpmn", "promotion_approval.dmn")], actor="owner1"
-    )
-    session.commit()
-    return results
+    return deploy(session, ("promotion.bpmn", "promotion_approval.dmn"))
 
 
-def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-def open_elements(session: Any, instance_id: int) -> list[str]:
-    return sorted(
-        t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="open")
-    )
-
-
-def open_task(session: Any, instance_id: int, element_id: str) -> Any:
-    found = [
-        t
-        for t in task_queue.list_tasks(session, instance_id=instance_id, status="open")
-        if t.element_id == element_id
-    ]
-    assert len(found) == 1, f"{element_id} open once; open: {open_elements(session, instance_id)}"
-    return found[0]
-
-
-def complete(
-    session: Any, users: dict[str, str], instance_id: int, element_id: str, group: str, data: dict[str, Any]
-) -> Any:
-    """Complete a task as its group's user, after checking that only that group sees and may do it."""
-    task = open_task(session, instance_id, element_id)
-    assert task.group == group
-    assert task.id in {t.id for t in task_queue.group_tasks(session, users[group])}
-    outsider = users[OUTSIDER[group]]
-    assert task.id not in {t.id for t in task_queue.group_tasks(session, outsider)}
-    with pytest.raises(PermissionDeniedError):
-        instances.complete_task(session, task.id, actor=outsider, data=data)
-    session.rollback()
-    instances.complete_task(session, task.id, actor=users[group], data=data)
-    session.commit()
-    return task
+# Complete the one open task of an element as its group's user, checking that only that group sees and may do it.
+complete = partial(complete_as_group, OUTSIDER)
 
 
 def start(session: Any, users: dict[str, str]) -> int:
@@ -144,9 +107,7 @@ def run_campaign(
     for element_id in expected:
         task = open_task(session, instance_id, element_id)
         # Each activity is due by the end of the campaign period.
-        assert abs(_naive(task.due_at) - _naive(task.created_at) - timedelta(days=days)) < timedelta(
-            minutes=1
-        )
+        assert abs(naive(task.due_at) - naive(task.created_at) - timedelta(days=days)) < timedelta(minutes=1)
         complete(session, users, instance_id, element_id, "promotion", RECORDS[element_id])
     # All activities recorded, but the evaluation waits for the end of the period.
     assert open_elements(session, instance_id) == []
@@ -175,7 +136,7 @@ def test_small_budget_needs_no_approval_and_meets_goal(
     assert inst.status == "completed"
     assert inst.data["goal_met"] is True
     assert inst.data["strategy_round"] == 1
-    done = {t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="completed")}
+    done = set(completed_elements(session, instance_id))
     assert "Task_ApproveStrategy" not in done
     assert "Task_MarketingEvent" not in done
 
@@ -194,9 +155,7 @@ def test_large_budget_approved_after_one_send_back(
     )
     assert open_elements(session, instance_id) == ["Task_ApproveStrategy"]
     approval = open_task(session, instance_id, "Task_ApproveStrategy")
-    assert abs(_naive(approval.due_at) - _naive(approval.created_at) - timedelta(days=2)) < timedelta(
-        minutes=1
-    )
+    assert abs(naive(approval.due_at) - naive(approval.created_at) - timedelta(days=2)) < timedelta(minutes=1)
     assert instances.get_instance(session, instance_id).data["approval_reason"] == "预算超过50000元"
     complete(
         session,
@@ -237,9 +196,7 @@ def test_large_budget_approved_after_one_send_back(
     assert inst.data["strategy_round"] == 2
 
 
-def test_new_channel_needs_approval_even_on_a_small_budget(
-    deployed: Any, session: Any, users: dict[str, str]
-) -> None:
+def test_new_channel_needs_approval_even_on_a_small_budget(deployed: Any, session: Any, users: dict[str, str]) -> None:
     instance_id = start(session, users)
     complete(
         session,
@@ -292,14 +249,12 @@ def test_goal_missed_once_then_adjusted_and_met(
     assert inst.data["goal_met"] is True
     assert inst.data["strategy_round"] == 2
     assert inst.data["campaign_period"] == "P14D"
-    done = [t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="completed")]
+    done = completed_elements(session, instance_id)
     assert done.count("Task_EvaluateResults") == 2
     assert done.count("Task_PublicRelations") == 1
 
 
-def test_only_one_channel_chosen(
-    deployed: Any, session: Any, session_factory: Any, users: dict[str, str]
-) -> None:
+def test_only_one_channel_chosen(deployed: Any, session: Any, session_factory: Any, users: dict[str, str]) -> None:
     instance_id = start(session, users)
     complete(
         session,
@@ -312,13 +267,11 @@ def test_only_one_channel_chosen(
     assert instances.get_instance(session, instance_id).data["channels"] == ["event"]
     run_campaign(session, session_factory, users, instance_id, ["event"], days=7)
     complete(session, users, instance_id, "Task_EvaluateResults", "promotion", MET)
-    complete(
-        session, users, instance_id, "Task_ClosingSummary", "promotion", {**CLOSING, "best_channel": "event"}
-    )
+    complete(session, users, instance_id, "Task_ClosingSummary", "promotion", {**CLOSING, "best_channel": "event"})
 
     inst = instances.get_instance(session, instance_id)
     assert inst.status == "completed"
-    done = {t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="completed")}
+    done = set(completed_elements(session, instance_id))
     assert "Task_Advertising" not in done
     assert "Task_PublicRelations" not in done
 
@@ -338,15 +291,11 @@ def test_period_ending_before_the_activities_waits_for_them(
     assert timers.fire_due_timers(session_factory, now=datetime.now(UTC) + timedelta(days=11)) == 1
     session.expire_all()
     assert open_elements(session, instance_id) == ["Task_PublicRelations"]
-    complete(
-        session, users, instance_id, "Task_PublicRelations", "promotion", RECORDS["Task_PublicRelations"]
-    )
+    complete(session, users, instance_id, "Task_PublicRelations", "promotion", RECORDS["Task_PublicRelations"])
     assert open_elements(session, instance_id) == ["Task_EvaluateResults"]
 
 
-def test_no_channel_chosen_returns_to_the_strategy(
-    deployed: Any, session: Any, users: dict[str, str]
-) -> None:
+def test_no_channel_chosen_returns_to_the_strategy(deployed: Any, session: Any, users: dict[str, str]) -> None:
     instance_id = start(session, users)
     complete(
         session,

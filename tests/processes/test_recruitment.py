@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import pytest
+from steps import PROCESSES, complete_as_group, completed_elements, deploy, open_elements, open_tasks
 
 from engine.bpmn.dmn import evaluate_decision
-from engine.errors import InvalidInputError, PermissionDeniedError
-from engine.services import definitions, instances, task_queue
+from engine.errors import InvalidInputError
+from engine.services import instances
 
-PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 ROUNDS_TABLE = PROCESSES / "recruitment_interview_rounds.dmn"
 
 # A user of another group for every lane, to prove that tasks stay in their own queue.
@@ -53,52 +53,13 @@ TRAINING = {
 @pytest.fixture
 def deployed(session: Any, users: dict[str, str]) -> Any:
     """Deploy this process's own files, so other processes' drafts cannot break these tests."""
-    results = definitions.deploy_paths(
-        session,
-        [PROCESSES / name for name in ("recruitment.bpmn", "recruitment_interview_rounds.dmn")],
-        actor="owner1",
-    )
-    session.commit()
-    return results
+    return deploy(session, ("recruitment.bpmn", "recruitment_interview_rounds.dmn"))
 
 
-def open_tasks(session: Any, instance_id: int, element_id: str | None = None) -> list[Any]:
-    tasks = task_queue.list_tasks(session, instance_id=instance_id, status="open")
-    return sorted((t for t in tasks if element_id in (None, t.element_id)), key=lambda t: t.id)
-
-
-def open_elements(session: Any, instance_id: int) -> list[str]:
-    return sorted(t.element_id for t in open_tasks(session, instance_id))
-
-
-def complete(
-    session: Any,
-    users: dict[str, str],
-    instance_id: int,
-    element_id: str,
-    group: str,
-    data: dict[str, Any],
-    nth: int = 0,
-) -> Any:
-    """Complete a task as its group's user, after checking that only that group sees and may do it.
-
-    With several applicants in parallel, ``nth`` picks among the open tasks of one element in creation
-    order, which follows the order of the names entered by HR.
-    """
-    found = open_tasks(session, instance_id, element_id)
-    assert len(found) > nth, f"{element_id} not open; open: {open_elements(session, instance_id)}"
-    task = found[nth]
-    assert task.group == group
-    assert task.due_at is not None
-    assert task.id in {t.id for t in task_queue.group_tasks(session, users[group])}
-    outsider = users[OUTSIDER[group]]
-    assert task.id not in {t.id for t in task_queue.group_tasks(session, outsider)}
-    with pytest.raises(PermissionDeniedError):
-        instances.complete_task(session, task.id, actor=outsider, data=data)
-    session.rollback()
-    instances.complete_task(session, task.id, actor=users[group], data=data)
-    session.commit()
-    return task
+# Complete an open task of an element as its group's user, checking that only that group sees and may do it;
+# every recruitment task has a due date. With several applicants in parallel, ``nth`` picks among the open
+# tasks of one element in creation order, which follows the order of the names entered by HR.
+complete = partial(complete_as_group, OUTSIDER, nth=0, due=True)
 
 
 def start(session: Any, users: dict[str, str], names: str, **plan: Any) -> int:
@@ -114,17 +75,17 @@ def start(session: Any, users: dict[str, str], names: str, **plan: Any) -> int:
 
 
 def pass_screening(session: Any, users: dict[str, str], instance_id: int, nth: int = 0) -> None:
-    complete(session, users, instance_id, "Task_ScreenResume", "hr", PASS, nth)
-    complete(session, users, instance_id, "Task_PhoneInterview", "hr", PHONE_PASS, nth)
+    complete(session, users, instance_id, "Task_ScreenResume", "hr", PASS, nth=nth)
+    complete(session, users, instance_id, "Task_PhoneInterview", "hr", PHONE_PASS, nth=nth)
 
 
 def hire_after_interviews(session: Any, users: dict[str, str], instance_id: int, nth: int = 0) -> None:
-    complete(session, users, instance_id, "Task_BackgroundCheck", "hr", BACKGROUND_OK, nth)
-    complete(session, users, instance_id, "Task_HiringDecision", "team-lead", HIRE, nth)
-    complete(session, users, instance_id, "Task_SendOffer", "hr", OFFER_ACCEPTED, nth)
-    complete(session, users, instance_id, "Task_Onboard", "hr", ONBOARD, nth)
+    complete(session, users, instance_id, "Task_BackgroundCheck", "hr", BACKGROUND_OK, nth=nth)
+    complete(session, users, instance_id, "Task_HiringDecision", "team-lead", HIRE, nth=nth)
+    complete(session, users, instance_id, "Task_SendOffer", "hr", OFFER_ACCEPTED, nth=nth)
+    complete(session, users, instance_id, "Task_Onboard", "hr", ONBOARD, nth=nth)
     assert "Task_OnboardingTraining" in open_elements(session, instance_id)
-    complete(session, users, instance_id, "Task_OnboardingTraining", "team-lead", TRAINING, nth)
+    complete(session, users, instance_id, "Task_OnboardingTraining", "team-lead", TRAINING, nth=nth)
 
 
 def close_plan(session: Any, users: dict[str, str], instance_id: int) -> None:
@@ -161,7 +122,7 @@ def test_hired_on_the_first_round(deployed: Any, session: Any, users: dict[str, 
     assert applicant["rounds_passed"] == 1
     assert applicant["employee_no"] == "MK-0101"
     assert [r["round"] for r in applicant["interviews"]] == [1]
-    done = [t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="completed")]
+    done = completed_elements(session, instance_id)
     assert done.count("Task_Interview") == 1
     assert "Task_ReviewPlan" not in done
 
@@ -182,7 +143,7 @@ def test_hired_after_three_rounds(deployed: Any, session: Any, users: dict[str, 
     assert applicant["result"] == "hired"
     assert applicant["rounds_passed"] == 3
     assert [r["round"] for r in applicant["interviews"]] == [1, 2, 3]
-    done = [t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="completed")]
+    done = completed_elements(session, instance_id)
     assert done.count("Task_Interview") == 3
 
 
@@ -205,7 +166,7 @@ def test_rejected_at_resume_screening(deployed: Any, session: Any, users: dict[s
     [applicant] = inst.data["applicants"]
     assert applicant["result"] == "rejected"
     assert applicant["reason"] == "简历筛选未通过：缺少销售经验"
-    done = {t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="completed")}
+    done = set(completed_elements(session, instance_id))
     assert "Task_PhoneInterview" not in done
 
 
@@ -237,7 +198,7 @@ def test_rejected_in_round_two(deployed: Any, session: Any, users: dict[str, str
     assert applicant["reason"] == "第2轮面试未通过：团队协作意识不足"
     assert applicant["rounds_passed"] == 1
     assert [(r["round"], r["result"]) for r in applicant["interviews"]] == [(1, "pass"), (2, "fail")]
-    done = {t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="completed")}
+    done = set(completed_elements(session, instance_id))
     assert "Task_BackgroundCheck" not in done
 
 
@@ -260,13 +221,11 @@ def test_failed_background_check(deployed: Any, session: Any, users: dict[str, s
     [applicant] = inst.data["applicants"]
     assert applicant["result"] == "rejected"
     assert applicant["reason"] == "背景调查未通过：工作经历与简历不符"
-    done = {t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="completed")}
+    done = set(completed_elements(session, instance_id))
     assert "Task_HiringDecision" not in done
 
 
-def test_offer_declined_then_hired_from_a_second_batch(
-    deployed: Any, session: Any, users: dict[str, str]
-) -> None:
+def test_offer_declined_then_hired_from_a_second_batch(deployed: Any, session: Any, users: dict[str, str]) -> None:
     instance_id = start(session, users, "周八")
     pass_screening(session, users, instance_id)
     complete(session, users, instance_id, "Task_Interview", "team-lead", INTERVIEW_PASS)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import pytest
+from steps import PROCESSES, complete_as_group, completed_elements, deploy, naive, open_elements, open_task
 
 from engine.bpmn.dmn import evaluate_decision
-from engine.errors import InvalidInputError, PermissionDeniedError
-from engine.services import definitions, instances, task_queue, timers
+from engine.errors import InvalidInputError
+from engine.services import instances, timers
 
-PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 CREDIT_TABLE = PROCESSES / "sales_credit_rating.dmn"
 DISCOUNT_TABLE = PROCESSES / "sales_discount_approval.dmn"
 FILES = ("sales.bpmn", "sales_credit_rating.dmn", "sales_discount_approval.dmn")
@@ -68,51 +68,12 @@ RETURN_VISIT = {
 @pytest.fixture
 def deployed(session: Any, users: dict[str, str]) -> Any:
     """Deploy this process's own files, so other processes' drafts cannot break these tests."""
-    results = definitions.deploy_paths(session, [PROCESSES / name for name in FILES], actor="owner1")
-    session.commit()
-    return results
+    return deploy(session, FILES)
 
 
-def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-def open_elements(session: Any, instance_id: int) -> list[str]:
-    return sorted(
-        t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="open")
-    )
-
-
-def open_task(session: Any, instance_id: int, element_id: str) -> Any:
-    found = [
-        t
-        for t in task_queue.list_tasks(session, instance_id=instance_id, status="open")
-        if t.element_id == element_id
-    ]
-    assert len(found) == 1, f"{element_id} open once; open: {open_elements(session, instance_id)}"
-    return found[0]
-
-
-def completed_elements(session: Any, instance_id: int) -> list[str]:
-    return [t.element_id for t in task_queue.list_tasks(session, instance_id=instance_id, status="completed")]
-
-
-def complete(
-    session: Any, users: dict[str, str], instance_id: int, element_id: str, group: str, data: dict[str, Any]
-) -> Any:
-    """Complete a task as its group's user, after checking that only that group sees and may do it."""
-    task = open_task(session, instance_id, element_id)
-    assert task.group == group
-    assert task.due_at is not None
-    assert task.id in {t.id for t in task_queue.group_tasks(session, users[group])}
-    outsider = users[OUTSIDER[group]]
-    assert task.id not in {t.id for t in task_queue.group_tasks(session, outsider)}
-    with pytest.raises(PermissionDeniedError):
-        instances.complete_task(session, task.id, actor=outsider, data=data)
-    session.rollback()
-    instances.complete_task(session, task.id, actor=users[group], data=data)
-    session.commit()
-    return task
+# Complete the one open task of an element as its group's user, checking that only that group sees and may do it;
+# every sales task has a due date.
+complete = partial(complete_as_group, OUTSIDER, due=True)
 
 
 def start(session: Any, users: dict[str, str], **credit: Any) -> int:
@@ -128,9 +89,7 @@ def start(session: Any, users: dict[str, str], **credit: Any) -> int:
 
 def visit_and_propose(session: Any, users: dict[str, str], instance_id: int, discount: int = 5) -> None:
     complete(session, users, instance_id, "Task_SalesVisit", "sales", VISIT)
-    complete(
-        session, users, instance_id, "Task_DraftProposal", "sales", {**PROPOSAL, "discount_percent": discount}
-    )
+    complete(session, users, instance_id, "Task_DraftProposal", "sales", {**PROPOSAL, "discount_percent": discount})
 
 
 def sign_contract(session: Any, users: dict[str, str], instance_id: int, **contract: Any) -> None:
@@ -139,9 +98,7 @@ def sign_contract(session: Any, users: dict[str, str], instance_id: int, **contr
     complete(session, users, instance_id, "Task_SignContract", "sales", {**CONTRACT, **contract})
 
 
-def deliver_and_follow_up(
-    session: Any, session_factory: Any, users: dict[str, str], instance_id: int
-) -> None:
+def deliver_and_follow_up(session: Any, session_factory: Any, users: dict[str, str], instance_id: int) -> None:
     complete(session, users, instance_id, "Task_ConfirmDelivery", "departments", DELIVERED)
     # The return visit waits 30 days after delivery.
     assert open_elements(session, instance_id) == []
@@ -162,9 +119,7 @@ def test_won_without_discount_approval(
     assert open_elements(session, instance_id) == ["Task_Negotiate"]
     sign_contract(session, users, instance_id)
     delivery = open_task(session, instance_id, "Task_ConfirmDelivery")
-    assert abs(_naive(delivery.due_at) - _naive(delivery.created_at) - timedelta(days=14)) < timedelta(
-        minutes=1
-    )
+    assert abs(naive(delivery.due_at) - naive(delivery.created_at) - timedelta(days=14)) < timedelta(minutes=1)
     deliver_and_follow_up(session, session_factory, users, instance_id)
 
     inst = instances.get_instance(session, instance_id)
@@ -209,10 +164,7 @@ def test_discount_sent_back_to_the_proposal(deployed: Any, session: Any, users: 
     # Above 20 %: straight back to the proposal, with a note why.
     visit_and_propose(session, users, instance_id, discount=25)
     assert open_elements(session, instance_id) == ["Task_DraftProposal"]
-    assert (
-        instances.get_instance(session, instance_id).data["proposal_feedback"]
-        == "折扣 25% 超过 20%，请调整销售方案"
-    )
+    assert instances.get_instance(session, instance_id).data["proposal_feedback"] == "折扣 25% 超过 20%，请调整销售方案"
     # 18 %: the team lead refuses, back to the proposal again.
     complete(session, users, instance_id, "Task_DraftProposal", "sales", {**PROPOSAL, "discount_percent": 18})
     complete(
@@ -312,16 +264,12 @@ def test_contract_sent_back_once_then_signed(
     assert done.count("Task_Negotiate") == 2
 
 
-def test_late_delivery_escalated(
-    deployed: Any, session: Any, session_factory: Any, users: dict[str, str]
-) -> None:
+def test_late_delivery_escalated(deployed: Any, session: Any, session_factory: Any, users: dict[str, str]) -> None:
     instance_id = start(session, users)
     visit_and_propose(session, users, instance_id)
     sign_contract(session, users, instance_id, delivery_days=10)
     delivery = open_task(session, instance_id, "Task_ConfirmDelivery")
-    assert abs(_naive(delivery.due_at) - _naive(delivery.created_at) - timedelta(days=10)) < timedelta(
-        minutes=1
-    )
+    assert abs(naive(delivery.due_at) - naive(delivery.created_at) - timedelta(days=10)) < timedelta(minutes=1)
 
     now = datetime.now(UTC)
     assert timers.fire_due_timers(session_factory, now=now + timedelta(days=9)) == 0
@@ -406,6 +354,4 @@ def test_credit_rating_table(payment_history: str, years: int, deal_size: int, r
     ],
 )
 def test_discount_approval_table(discount: int, approval: str) -> None:
-    assert evaluate_decision(DISCOUNT_TABLE, {"discount_percent": discount}) == {
-        "discount_approval": approval
-    }
+    assert evaluate_decision(DISCOUNT_TABLE, {"discount_percent": discount}) == {"discount_approval": approval}
