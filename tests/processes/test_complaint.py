@@ -66,6 +66,11 @@ def start(session: Any, users: dict[str, str], **record: Any) -> int:
     return inst.id
 
 
+def investigate(session: Any, users: dict[str, str], instance_id: int, **changes: Any) -> None:
+    """Submit the investigation, with some of its fields changed."""
+    complete(session, users, instance_id, "Task_Investigate", "service", {**INVESTIGATION, **changes})
+
+
 def resolve_and_close(session: Any, users: dict[str, str], instance_id: int) -> None:
     complete(session, users, instance_id, "Task_InformCustomer", "service", INFORM)
     complete(session, users, instance_id, "Task_SatisfactionSurvey", "service", SATISFIED)
@@ -77,7 +82,7 @@ def test_resolved_by_service_alone(deployed: Any, session: Any, users: dict[str,
     instance_id = start(session, users)
     assert open_elements(session, instance_id) == ["Task_FirstResponse"]
     complete(session, users, instance_id, "Task_FirstResponse", "service", RESPONSE)
-    complete(session, users, instance_id, "Task_Investigate", "service", INVESTIGATION)
+    investigate(session, users, instance_id)
     assert open_elements(session, instance_id) == ["Task_InformCustomer"]
     resolve_and_close(session, users, instance_id)
 
@@ -96,14 +101,7 @@ def test_resolved_by_service_alone(deployed: Any, session: Any, users: dict[str,
 def test_resolved_with_a_department(deployed: Any, session: Any, users: dict[str, str]) -> None:
     instance_id = start(session, users, category="product_quality", tier="key")
     complete(session, users, instance_id, "Task_FirstResponse", "service", RESPONSE)
-    complete(
-        session,
-        users,
-        instance_id,
-        "Task_Investigate",
-        "service",
-        {**INVESTIGATION, "needs_department": True, "department": "quality"},
-    )
+    investigate(session, users, instance_id, needs_department=True, department="quality")
     assert open_elements(session, instance_id) == ["Task_DepartmentResolve"]
     complete(
         session,
@@ -130,20 +128,13 @@ def test_resolved_with_a_department(deployed: Any, session: Any, users: dict[str
 def test_unsatisfied_once_then_satisfied(deployed: Any, session: Any, users: dict[str, str]) -> None:
     instance_id = start(session, users)
     complete(session, users, instance_id, "Task_FirstResponse", "service", RESPONSE)
-    complete(session, users, instance_id, "Task_Investigate", "service", INVESTIGATION)
+    investigate(session, users, instance_id)
     complete(session, users, instance_id, "Task_InformCustomer", "service", INFORM)
     complete(session, users, instance_id, "Task_SatisfactionSurvey", "service", UNSATISFIED)
     # Back to the investigation; the first time without the team lead.
     assert open_elements(session, instance_id) == ["Task_Investigate"]
     assert instances.get_instance(session, instance_id).data["unsatisfied_count"] == 1
-    complete(
-        session,
-        users,
-        instance_id,
-        "Task_Investigate",
-        "service",
-        {**INVESTIGATION, "root_cause": "补发货物型号错误", "proposed_solution": "更换正确型号"},
-    )
+    investigate(session, users, instance_id, root_cause="补发货物型号错误", proposed_solution="更换正确型号")
     resolve_and_close(session, users, instance_id)
 
     inst = instances.get_instance(session, instance_id)
@@ -159,7 +150,7 @@ def test_unsatisfied_twice_brings_in_the_team_lead(deployed: Any, session: Any, 
     instance_id = start(session, users)
     complete(session, users, instance_id, "Task_FirstResponse", "service", RESPONSE)
     for _ in range(2):
-        complete(session, users, instance_id, "Task_Investigate", "service", INVESTIGATION)
+        investigate(session, users, instance_id)
         complete(session, users, instance_id, "Task_InformCustomer", "service", INFORM)
         complete(session, users, instance_id, "Task_SatisfactionSurvey", "service", UNSATISFIED)
     assert open_elements(session, instance_id) == ["Task_LeadIntervention"]
@@ -172,7 +163,7 @@ def test_unsatisfied_twice_brings_in_the_team_lead(deployed: Any, session: Any, 
         {"lead_instructions": "负责人亲自跟进并给予补偿", "compensation_approved": True},
     )
     assert open_elements(session, instance_id) == ["Task_Investigate"]
-    complete(session, users, instance_id, "Task_Investigate", "service", INVESTIGATION)
+    investigate(session, users, instance_id)
     resolve_and_close(session, users, instance_id)
 
     inst = instances.get_instance(session, instance_id)
@@ -212,7 +203,7 @@ def test_response_deadline_missed_is_escalated(
     assert timers.fire_due_timers(session_factory, now=now + timedelta(hours=10)) == 0
     session.expire_all()
     complete(session, users, instance_id, "Task_FirstResponse", "service", RESPONSE)
-    complete(session, users, instance_id, "Task_Investigate", "service", INVESTIGATION)
+    investigate(session, users, instance_id)
     resolve_and_close(session, users, instance_id)
 
     inst = instances.get_instance(session, instance_id)
@@ -245,7 +236,7 @@ def test_forms_reject_bad_input(deployed: Any, session: Any, users: dict[str, st
     session.rollback()
     instance_id = start(session, users)
     complete(session, users, instance_id, "Task_FirstResponse", "service", RESPONSE)
-    complete(session, users, instance_id, "Task_Investigate", "service", INVESTIGATION)
+    investigate(session, users, instance_id)
     complete(session, users, instance_id, "Task_InformCustomer", "service", INFORM)
     survey = open_task(session, instance_id, "Task_SatisfactionSurvey")
     with pytest.raises(InvalidInputError):

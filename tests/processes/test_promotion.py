@@ -93,6 +93,11 @@ def start(session: Any, users: dict[str, str]) -> int:
     return inst.id
 
 
+def draft_strategy(session: Any, users: dict[str, str], instance_id: int, **changes: Any) -> None:
+    """Submit the strategy, with some of its fields changed."""
+    complete(session, users, instance_id, "Task_DraftStrategy", "promotion", {**STRATEGY, **changes})
+
+
 def run_campaign(
     session: Any,
     session_factory: Any,
@@ -123,7 +128,7 @@ def test_small_budget_needs_no_approval_and_meets_goal(
     deployed: Any, session: Any, session_factory: Any, users: dict[str, str]
 ) -> None:
     instance_id = start(session, users)
-    complete(session, users, instance_id, "Task_DraftStrategy", "promotion", STRATEGY)
+    draft_strategy(session, users, instance_id)
     data = instances.get_instance(session, instance_id).data
     assert data["approval_required"] is False
     assert data["channels"] == ["advertising", "pr"]
@@ -145,14 +150,7 @@ def test_large_budget_approved_after_one_send_back(
     deployed: Any, session: Any, session_factory: Any, users: dict[str, str]
 ) -> None:
     instance_id = start(session, users)
-    complete(
-        session,
-        users,
-        instance_id,
-        "Task_DraftStrategy",
-        "promotion",
-        {**STRATEGY, "budget": 80000, "use_event": True},
-    )
+    draft_strategy(session, users, instance_id, budget=80000, use_event=True)
     assert open_elements(session, instance_id) == ["Task_ApproveStrategy"]
     approval = open_task(session, instance_id, "Task_ApproveStrategy")
     assert abs(naive(approval.due_at) - naive(approval.created_at) - timedelta(days=2)) < timedelta(minutes=1)
@@ -168,14 +166,7 @@ def test_large_budget_approved_after_one_send_back(
     assert open_elements(session, instance_id) == ["Task_DraftStrategy"]
     assert instances.get_instance(session, instance_id).data["review_comments"] == "预算偏高，请压缩展会费用"
 
-    complete(
-        session,
-        users,
-        instance_id,
-        "Task_DraftStrategy",
-        "promotion",
-        {**STRATEGY, "budget": 60000, "use_event": True},
-    )
+    draft_strategy(session, users, instance_id, budget=60000, use_event=True)
     assert open_elements(session, instance_id) == ["Task_ApproveStrategy"]
     complete(
         session,
@@ -198,14 +189,7 @@ def test_large_budget_approved_after_one_send_back(
 
 def test_new_channel_needs_approval_even_on_a_small_budget(deployed: Any, session: Any, users: dict[str, str]) -> None:
     instance_id = start(session, users)
-    complete(
-        session,
-        users,
-        instance_id,
-        "Task_DraftStrategy",
-        "promotion",
-        {**STRATEGY, "budget": 8000, "new_channel": True, "new_channel_name": "直播带货"},
-    )
+    draft_strategy(session, users, instance_id, budget=8000, new_channel=True, new_channel_name="直播带货")
     assert open_elements(session, instance_id) == ["Task_ApproveStrategy"]
     assert instances.get_instance(session, instance_id).data["approval_reason"] == "启用新渠道"
 
@@ -214,7 +198,7 @@ def test_goal_missed_once_then_adjusted_and_met(
     deployed: Any, session: Any, session_factory: Any, users: dict[str, str]
 ) -> None:
     instance_id = start(session, users)
-    complete(session, users, instance_id, "Task_DraftStrategy", "promotion", STRATEGY)
+    draft_strategy(session, users, instance_id)
     run_campaign(session, session_factory, users, instance_id, ["advertising", "pr"])
     complete(session, users, instance_id, "Task_EvaluateResults", "promotion", MISSED)
     data = instances.get_instance(session, instance_id).data
@@ -232,14 +216,7 @@ def test_goal_missed_once_then_adjusted_and_met(
     )
     assert open_elements(session, instance_id) == ["Task_DraftStrategy"]
 
-    complete(
-        session,
-        users,
-        instance_id,
-        "Task_DraftStrategy",
-        "promotion",
-        {**STRATEGY, "use_pr": False, "use_event": True, "campaign_days": 14},
-    )
+    draft_strategy(session, users, instance_id, use_pr=False, use_event=True, campaign_days=14)
     run_campaign(session, session_factory, users, instance_id, ["advertising", "event"], days=14)
     complete(session, users, instance_id, "Task_EvaluateResults", "promotion", MET)
     complete(session, users, instance_id, "Task_ClosingSummary", "promotion", CLOSING)
@@ -256,14 +233,7 @@ def test_goal_missed_once_then_adjusted_and_met(
 
 def test_only_one_channel_chosen(deployed: Any, session: Any, session_factory: Any, users: dict[str, str]) -> None:
     instance_id = start(session, users)
-    complete(
-        session,
-        users,
-        instance_id,
-        "Task_DraftStrategy",
-        "promotion",
-        {**STRATEGY, "use_advertising": False, "use_pr": False, "use_event": True, "campaign_days": 7},
-    )
+    draft_strategy(session, users, instance_id, use_advertising=False, use_pr=False, use_event=True, campaign_days=7)
     assert instances.get_instance(session, instance_id).data["channels"] == ["event"]
     run_campaign(session, session_factory, users, instance_id, ["event"], days=7)
     complete(session, users, instance_id, "Task_EvaluateResults", "promotion", MET)
@@ -280,14 +250,7 @@ def test_period_ending_before_the_activities_waits_for_them(
     deployed: Any, session: Any, session_factory: Any, users: dict[str, str]
 ) -> None:
     instance_id = start(session, users)
-    complete(
-        session,
-        users,
-        instance_id,
-        "Task_DraftStrategy",
-        "promotion",
-        {**STRATEGY, "use_advertising": False, "use_pr": True, "campaign_days": 10},
-    )
+    draft_strategy(session, users, instance_id, use_advertising=False, use_pr=True, campaign_days=10)
     assert timers.fire_due_timers(session_factory, now=datetime.now(UTC) + timedelta(days=11)) == 1
     session.expire_all()
     assert open_elements(session, instance_id) == ["Task_PublicRelations"]
@@ -297,14 +260,7 @@ def test_period_ending_before_the_activities_waits_for_them(
 
 def test_no_channel_chosen_returns_to_the_strategy(deployed: Any, session: Any, users: dict[str, str]) -> None:
     instance_id = start(session, users)
-    complete(
-        session,
-        users,
-        instance_id,
-        "Task_DraftStrategy",
-        "promotion",
-        {**STRATEGY, "use_advertising": False, "use_pr": False, "use_event": False},
-    )
+    draft_strategy(session, users, instance_id, use_advertising=False, use_pr=False, use_event=False)
     assert open_elements(session, instance_id) == ["Task_DraftStrategy"]
     assert instances.get_instance(session, instance_id).data["channel_count"] == 0
 
