@@ -77,6 +77,7 @@ def test_user_add_and_errors_exit_non_zero_with_one_line(cli) -> None:  # type: 
         (("start", "nope", "--data", "[1]"), "JSON object"),
         (("deploy", str(ROOT / "missing.bpmn")), "does not exist"),
         (("complete", "999", "--user", "amy"), "not found"),
+        (("start", "nope", "--data", '{"x": NaN}'), "NaN is not a number JSON allows"),
     ]:
         result = cli(*args)
         assert result.exit_code == 1, (args, result.output)
@@ -150,3 +151,13 @@ def test_serve_answers_and_fires_timers(tmp_path: Path, sqlite_template: Path) -
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_an_unreachable_database_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEAMFLOW_INSTANCE_PATH", str(tmp_path))
+    for url in ("postgresql+psycopg://nobody@127.0.0.1:1/x", "notaurl"):
+        monkeypatch.setenv("TEAMFLOW_DATABASE_URL", url)
+        result = CliRunner().invoke(main, ["tasks"])
+        assert result.exit_code == 1
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: database:"), result.output

@@ -12,8 +12,9 @@ from typing import Any
 
 import click
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 
-from engine import EngineError, definitions, instances, people, task_queue, timers
+from engine import EngineError, InvalidInputError, definitions, instances, people, task_queue, timers
 from engine.schema import upgrade
 from web.db import unit_of_work
 from web.notify import send_pending
@@ -50,11 +51,17 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 def _json_arg(text: str, option: str) -> dict[str, Any]:
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         _fail(f"{option} is not valid JSON: {exc.msg} at column {exc.colno}")
+    except ValueError as exc:
+        _fail(f"{option}: {exc}")
     if not isinstance(value, dict):
         _fail(f"{option} must be a JSON object")
     return value
@@ -63,11 +70,25 @@ def _json_arg(text: str, option: str) -> dict[str, Any]:
 def _run(action: Callable[[], Any]) -> Any:
     try:
         return action()
+    except InvalidInputError as exc:
+        details = "; ".join(f"{p.field}: {p.message}" for p in exc.problems)
+        _fail(details if details else exc.message)
     except EngineError as exc:
         _fail(exc.message.replace("\n", " "))
 
 
-@click.group()
+class TeamflowGroup(click.Group):
+    """Turn failures to reach or read the database into the same one-line errors as everything else."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (SQLAlchemyError, OSError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+            _fail(f"database: {first}")
+
+
+@click.group(cls=TeamflowGroup)
 def main() -> None:
     """Teamflow: BPMN workflows for teams."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -315,7 +315,9 @@ class _Checker:
         if task is None:
             return
         groups = lanes.resolve_groups(meta, self.groups)
-        if not groups and not meta["assignee"] and not meta["candidate_users"]:
+        if meta["candidate_users"]:
+            self.add(task, "camunda:candidateUsers is not supported; use camunda:candidateGroups or camunda:assignee")
+        if not groups and not meta["assignee"]:
             self.add(task, "task has no camunda:candidateGroups, assignee or lane that maps to a known group")
         for group in groups:
             if lanes.expression_of(group) is None and group not in self.groups:

@@ -85,8 +85,31 @@ def run_steps(workflow: BpmnWorkflow, prune_depth: int = 200) -> None:
         workflow.refresh_timers()
         workflow.do_engine_steps()
     except (WorkflowException, Exception) as exc:
-        raise WorkflowFailure(_element_of(exc), _message_of(exc)) from exc
+        element = _element_of(exc)
+        if element is None and (timer := _failing_timer(workflow)) is not None:
+            raise WorkflowFailure(*timer) from exc
+        raise WorkflowFailure(element, _message_of(exc)) from exc
     prune_history(workflow, prune_depth)
+
+
+def _failing_timer(workflow: BpmnWorkflow) -> tuple[str, str] | None:
+    """Find the timer whose expression cannot be turned into a time (SpiffWorkflow does not say which)."""
+    for task in workflow.get_tasks(state=TaskState.WAITING | TaskState.READY | TaskState.ERROR):
+        definition = _timer_definition(task)
+        if definition is None or task._get_internal_data("event_value") is not None:
+            continue
+        try:
+            value = workflow.script_engine.evaluate(task, definition.expression)
+        except Exception as exc:
+            return task.task_spec.bpmn_id, f"timer expression {definition.expression!r} failed: {_message_of(exc)}"
+        try:
+            if isinstance(definition, CycleTimerEventDefinition):
+                TimerEventDefinition.parse_iso_recurring_interval(value)
+            else:
+                TimerEventDefinition.parse_time_or_duration(value)
+        except Exception:
+            return task.task_spec.bpmn_id, f"timer value {value!r} is not an ISO-8601 duration, date or cycle"
+    return None
 
 
 def ready_tasks(workflow: BpmnWorkflow) -> list[ReadyTask]:

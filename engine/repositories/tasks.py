@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Row, and_, exists, or_, select, update
+from sqlalchemy import CursorResult, Row, and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -169,3 +170,18 @@ def with_titles(session: Session, task_ids: Sequence[int]) -> Sequence[TaskRow]:
     if not task_ids:
         return []
     return session.execute(_with_titles().where(HumanTask.id.in_(task_ids)).order_by(HumanTask.id)).all()
+
+
+def claim(session: Session, task_id: int, user: str, now: datetime) -> bool:
+    """Give an open, unclaimed task to ``user``; False when someone else got it first.
+
+    The condition sits in the UPDATE itself, so two people claiming at once cannot both win.
+    """
+    stmt = (
+        update(HumanTask)
+        .where(HumanTask.id == task_id, HumanTask.status == "open", HumanTask.assignee.is_(None))
+        .values(assignee=user, claimed_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    result: CursorResult[Any] = session.execute(stmt)  # type: ignore[assignment]
+    return bool(result.rowcount)

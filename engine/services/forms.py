@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from engine.errors import FieldProblem, InvalidInputError
@@ -71,19 +72,28 @@ def _convert(spec: Mapping[str, Any], value: Any) -> Any:
         if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
             raise ValueError("must be a whole number")
         try:
-            return int(str(value).strip())
+            number = int(str(value).strip())
         except ValueError:
             raise ValueError("must be a whole number") from None
+        if not LONG_MIN <= number <= LONG_MAX:
+            raise ValueError("is too large a number")
+        return number
     if kind == "double":
         if isinstance(value, bool):
             raise ValueError("must be a number")
         try:
-            return float(str(value).strip())
+            real = float(str(value).strip())
         except ValueError:
             raise ValueError("must be a number") from None
+        if not math.isfinite(real):
+            raise ValueError("must be a finite number")
+        return real
     if kind == "date":
+        text = str(value).strip()
         try:
-            return date.fromisoformat(str(value).strip()[:10]).isoformat()
+            if len(text) > 10:  # a full date-time is accepted; only its date is kept
+                return datetime.fromisoformat(text).date().isoformat()
+            return date.fromisoformat(text).isoformat()
         except ValueError:
             raise ValueError("must be a date (YYYY-MM-DD)") from None
     if kind == "enum":
@@ -96,15 +106,24 @@ def _convert(spec: Mapping[str, Any], value: Any) -> Any:
     return str(value)
 
 
-def has_nul(value: Any) -> bool:
-    """Tell whether text anywhere in a value holds a NUL character (PostgreSQL cannot store it)."""
+LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
+
+
+def unstorable(value: Any) -> str | None:
+    """Say why a value cannot be stored as JSON in every database (NUL text, NaN, huge integers), or None."""
     if isinstance(value, str):
-        return "\x00" in value
+        return "must not contain NUL characters" if "\x00" in value else None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return "must be a finite number"
+    if isinstance(value, int) and not LONG_MIN <= value <= LONG_MAX:
+        return "is too large a number"
     if isinstance(value, Mapping):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+        return next((r for k, v in value.items() if (r := unstorable(k) or unstorable(v))), None)
     if isinstance(value, list | tuple):
-        return any(has_nul(v) for v in value)
-    return False
+        return next((r for v in value if (r := unstorable(v))), None)
+    return None
 
 
 def _check_limits(spec: Mapping[str, Any], value: Any) -> str | None:
@@ -144,8 +163,8 @@ def validate(form: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -> dict
             raw = spec["default"]
         if spec.get("type") == "boolean" and raw is None:
             raw = False
-        if has_nul(raw):
-            problems.append(FieldProblem(field_id, "must not contain NUL characters"))
+        if reason := unstorable(raw):
+            problems.append(FieldProblem(field_id, reason))
             continue
         try:
             value = _convert(spec, raw)

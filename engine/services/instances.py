@@ -15,7 +15,7 @@ from engine.repositories import audit
 from engine.repositories import instances as repo
 from engine.repositories import tasks as tasks_repo
 from engine.services import definitions, forms, people, projection
-from engine.services.forms import has_nul
+from engine.services.forms import unstorable
 from engine.services.present import instance_detail, task_detail, task_summary
 from engine.views import CommentView, InstanceDetail, TaskDetail, TaskSummary, UserView
 
@@ -34,8 +34,8 @@ def start_instance(
     user = people.actor(session, actor)
     if data is not None and not isinstance(data, Mapping):
         raise InvalidInputError("data must be an object", [FieldProblem("data", "must be an object")])
-    if has_nul(data) or has_nul(title):
-        raise InvalidInputError("NUL character", [FieldProblem("data", "must not contain NUL characters")])
+    if reason := unstorable(data) or unstorable(title):
+        raise InvalidInputError(f"data {reason}", [FieldProblem("data", reason)])
     if title is not None and len(title) > 300:
         raise InvalidInputError("title too long", [FieldProblem("title", "at most 300 characters")])
     version = definitions.get_version(session, key)
@@ -139,10 +139,9 @@ def claim_task(session: Session, task_id: int, actor: str) -> TaskSummary:
         return task_summary(session, task)
     if not _may_work(session, task, user):
         raise PermissionDeniedError(f"{actor} is not in the group of task {task_id}")
-    if task.assignee is not None:
+    if task.assignee is not None or not tasks_repo.claim(session, task.id, actor, utcnow()):
+        session.refresh(task)
         raise ConflictError(f"task {task_id} is already claimed by {task.assignee}")
-    task.assignee = actor
-    task.claimed_at = utcnow()
     audit.record(session, "claimed", actor, instance.id, instance.process_key, task.element_id, {"task_id": task.id})
     session.flush()
     return task_summary(session, task)
@@ -183,6 +182,11 @@ def assign_task(session: Session, task_id: int, actor: str, user_name: str) -> T
     people.require_role(people.actor(session, actor), *MANAGERS)
     target = people.get_user(session, user_name)
     task, instance = _open_task(session, task_id)
+    if not _may_work(session, task, target):
+        raise InvalidInputError(
+            f"{user_name} is not in the group of task {task_id}",
+            [FieldProblem("user", f"{user_name} is not in the task's group")],
+        )
     previous, task.assignee, task.claimed_at = task.assignee, target.name, utcnow()
     audit.record(
         session,
@@ -250,7 +254,7 @@ def add_comment(session: Session, task_id: int, actor: str, text: str) -> Commen
     """
     get_task(session, task_id, actor)
     text = (text or "").strip()
-    if not text or len(text) > 4000 or has_nul(text):
+    if not text or len(text) > 4000 or unstorable(text):
         raise InvalidInputError("comment", [FieldProblem("text", "1 to 4000 characters")])
     task = _task(session, task_id)
     comment = tasks_repo.add_comment(session, TaskComment(task_id=task_id, author=actor, text=text, at=utcnow()))
@@ -336,8 +340,8 @@ def retry_instance(
         raise ConflictError(f"instance {instance_id} is {instance.status}, not failed")
     if data is not None and not isinstance(data, Mapping):
         raise InvalidInputError("data must be an object", [FieldProblem("data", "must be an object")])
-    if has_nul(data):
-        raise InvalidInputError("NUL character", [FieldProblem("data", "must not contain NUL characters")])
+    if reason := unstorable(data):
+        raise InvalidInputError(f"data {reason}", [FieldProblem("data", reason)])
     values = serializer.to_jsonable(dict(data or {}))
     workflow = projection.load(session, instance)
     instance.status, instance.error_message, instance.error_element_id = "running", None, None
@@ -354,8 +358,10 @@ def list_instances(
     :raises InvalidInputError: bad page or status.
     """
     if status and status not in ("running", "completed", "error", "suspended", "terminated"):
-        raise InvalidInputError("status", [FieldProblem("status", f"unknown status {status!r}")])
+        message = f"unknown status {status!r}"
+        raise InvalidInputError(f"status: {message}", [FieldProblem("status", message)])
     if not 1 <= page <= 1_000_000 or not 1 <= per_page <= 500:
-        raise InvalidInputError("paging", [FieldProblem("page", "1 <= page <= 1000000, 1 <= per_page <= 500")])
+        message = "1 <= page <= 1000000, 1 <= per_page <= 500"
+        raise InvalidInputError(f"page: {message}", [FieldProblem("page", message)])
     rows, total = repo.search(session, process_key, status, (page - 1) * per_page, per_page)
     return [instance_detail(session, row, with_tasks=False) for row in rows], total

@@ -48,7 +48,9 @@ def list_tasks(
     :raises InvalidInputError: unknown status.
     """
     if status and status not in STATUSES:
-        raise InvalidInputError("status", [FieldProblem("status", f"unknown status {status!r}")])
+        raise InvalidInputError(
+            f"status: unknown status {status!r}", [FieldProblem("status", f"unknown status {status!r}")]
+        )
     return _rows(repo.search(session, status, process_key, instance_id, utcnow() if overdue else None))
 
 
@@ -61,7 +63,9 @@ def tasks_for(
     :raises PermissionDeniedError: ``all`` asked by a non-manager.
     """
     if status and status not in STATUSES:
-        raise InvalidInputError("status", [FieldProblem("status", f"unknown status {status!r}")])
+        raise InvalidInputError(
+            f"status: unknown status {status!r}", [FieldProblem("status", f"unknown status {status!r}")]
+        )
     actor = people.actor(session, user)
     if scope == "all":
         if not actor.has_role("manager"):
@@ -77,7 +81,7 @@ def tasks_for(
         if status in (None, "open"):
             return group_tasks(session, user, process_key)
         return _rows(repo.visible_to(session, user, list(actor.groups), status, process_key))
-    raise InvalidInputError("scope", [FieldProblem("scope", "use mine, groups or all")])
+    raise InvalidInputError("scope: use mine, groups or all", [FieldProblem("scope", "use mine, groups or all")])
 
 
 def badge_count(session: Session, user: str, since: object = None) -> int:

@@ -87,6 +87,7 @@ def test_malformed_xml_names_the_line() -> None:
         ('camunda:priority="70"', 'camunda:priority="high"', "Task_Enter", "priority"),
         ('type="long"', 'type="money"', "Task_Enter", "unsupported type"),
         ('id="StartEvent_1"', 'id="Start"', "Start", "reserved"),
+        ('camunda:candidateGroups="sales"', 'camunda:candidateUsers="sales1"', "Task_Enter", "candidateUsers"),
     ],
 )
 def test_problems_name_file_element_and_line(old: str, new: str, element: str, words: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from engine import DefinitionError, NotFoundError, definitions, instances, task_queue
+from engine import DefinitionError, NotFoundError, audit, definitions, instances, task_queue
 from engine.bpmn import parser as bpmn_parser
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -28,6 +28,8 @@ def test_deploy_numbers_versions_and_skips_unchanged_content(session: Session, u
     assert (second.version, second.created) == (2, True)
     session.commit()
     assert [v.version for v in definitions.list_versions(session, "simple")] == [1, 2]
+    deployed = audit.recent_events(session, type_="deployed")
+    assert [(e.actor, e.data["version"]) for e in deployed] == [("owner1", 2), ("owner1", 1)]
     [latest] = [p for p in definitions.list_processes(session) if p.key == "simple"]
     assert latest.version == 2 and latest.name == "简单流程"
     assert "填写金额" in definitions.get_xml(session, "simple")

@@ -196,15 +196,128 @@ def test_a_failing_script_puts_the_instance_in_error_and_retry_fixes_it(session:
     assert fixed.data["total"] == 10.0
 
 
-def test_open_in_a_script_fails_the_instance_and_runs_nothing(session: Session, users: dict[str, str]) -> None:
-    text = (DATA / "script.bpmn").read_text().replace("SCRIPT", "marker = 1\ncontent = open('/etc/hostname').read()")
+@pytest.mark.parametrize(
+    ("script", "words"),
+    [
+        ("marker = 1\ncontent = open('/etc/hostname').read()", "open"),
+        ("marker = 1\ncontent = datetime.sys.modules['os'].popen('id').read()", "TypeError"),
+    ],
+)
+def test_escapes_in_a_deployed_script_fail_the_instance_and_run_nothing(
+    session: Session, users: dict[str, str], script: str, words: str
+) -> None:
+    text = (DATA / "script.bpmn").read_text().replace("SCRIPT", script)
     definitions.deploy(session, [("script.bpmn", text.encode())], "owner1")
-    inst = instances.start_instance(session, "script", "sales1", {}, "open")
+    inst = instances.start_instance(session, "script", "sales1", {}, "escape")
     session.commit()
     assert inst.status == "error"
-    assert inst.error is not None and inst.error.element_id == "Script_Run" and "open" in inst.error.message
+    assert inst.error is not None and inst.error.element_id == "Script_Run" and words in inst.error.message
     assert "marker" not in inst.data and "content" not in inst.data
     assert inst.tasks == ()
+
+
+def test_a_failing_gateway_condition_puts_the_instance_in_error_and_retry_fixes_it(
+    session: Session, users: dict[str, str]
+) -> None:
+    text = (DATA / "simple.bpmn").read_text().replace("total &gt; 100", "total &gt; limit")
+    definitions.deploy(session, [("simple.bpmn", text.encode())], "owner1")
+    inst = instances.start_instance(session, "simple", "sales1", {"divisor_check": 0}, "gateway")
+    instances.complete_task(session, open_task(session, inst.id).id, "sales1", {"amount": 5})
+    session.commit()
+    failed = instances.get_instance(session, inst.id)
+    assert failed.status == "error" and failed.error is not None
+    assert failed.error.element_id == "Gateway_Big" and "limit" in failed.error.message
+    fixed = instances.retry_instance(session, inst.id, "manager1", {"limit": 1000})
+    assert fixed.status == "completed"
+
+
+def test_state_task_rows_and_audit_rows_commit_together_or_not_at_all(
+    session: Session, simple: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.repositories import instances as repo
+
+    task = open_task(session, simple)
+    before = len(audit.list_events(session, simple))
+    session.commit()
+
+    def broken_save(*_args: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(repo, "save", broken_save)
+    with pytest.raises(RuntimeError):
+        instances.complete_task(session, task.id, "sales1", {"amount": 500})
+    session.rollback()
+    monkeypatch.undo()
+    assert open_task(session, simple).id == task.id  # still open, no new task row
+    assert len(audit.list_events(session, simple)) == before
+    assert instances.get_instance(session, simple).data == {"divisor_check": 0}
+
+
+def test_queues_never_load_a_workflow(session: Session, simple: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.bpmn import serializer
+    from engine.services import projection
+
+    def forbidden(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a queue loaded a workflow")
+
+    monkeypatch.setattr(projection, "load", forbidden)
+    monkeypatch.setattr(serializer, "load_workflow", forbidden)
+    assert len(task_queue.group_tasks(session, "sales1")) == 1
+    assert task_queue.my_tasks(session, "sales1") == []
+    assert len(task_queue.list_tasks(session, status="open")) == 1
+    assert len(task_queue.tasks_for(session, "manager1", scope="all")) == 1
+    assert task_queue.badge_count(session, "sales1") == 1
+
+
+def test_two_people_claiming_at_once_cannot_both_win(
+    session_factory: sessionmaker[Session], simple: int, users: dict[str, str]
+) -> None:
+    from engine import people
+    from engine.repositories import tasks as tasks_repo
+
+    with session_factory.begin() as setup:
+        people.create_user(setup, "sales2", "secret", groups=["sales"])
+    first, second = session_factory(), session_factory()
+    try:
+        task_id = open_task(first, simple).id
+        stale = tasks_repo.get(second, task_id)  # the second person's page was loaded before the claim
+        assert stale is not None and stale.assignee is None
+        second.commit()
+        instances.claim_task(first, task_id, "sales1")
+        first.commit()
+        with pytest.raises(ConflictError):
+            instances.claim_task(second, task_id, "sales2")
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+    with session_factory() as check:
+        assert open_task(check, simple).assignee == "sales1"
+
+
+def test_tasks_are_assigned_only_to_members_of_their_groups(session: Session, simple: int) -> None:
+    task = open_task(session, simple)
+    with pytest.raises(InvalidInputError) as info:
+        instances.assign_task(session, task.id, "manager1", "service1")
+    assert [p.field for p in info.value.problems] == ["user"]
+
+
+def test_camunda_assignee_puts_the_task_in_a_persons_queue(session: Session, users: dict[str, str]) -> None:
+    text = (DATA / "loop.bpmn").read_text()
+    literal = text.replace(
+        'camunda:candidateGroups="sales"', 'camunda:candidateGroups="sales" camunda:assignee="sales1"'
+    )
+    definitions.deploy(session, [("loop.bpmn", literal.encode())], "owner1")
+    inst = instances.start_instance(session, "loop", "sales1", {}, "literal")
+    assert [t.assignee for t in inst.tasks] == ["sales1"]
+    assert [t.id for t in task_queue.my_tasks(session, "sales1")] == [inst.tasks[0].id]
+    assert task_queue.group_tasks(session, "sales1") == []  # assigned tasks leave the group queue
+    expression = text.replace(
+        'camunda:candidateGroups="sales"', 'camunda:candidateGroups="sales" camunda:assignee="${owner}"'
+    )
+    definitions.deploy(session, [("loop.bpmn", expression.encode())], "owner1")
+    inst = instances.start_instance(session, "loop", "sales1", {"owner": "manager1"}, "expression")
+    assert [t.assignee for t in inst.tasks] == ["manager1"]
 
 
 def test_concurrent_changes_to_one_instance_conflict(session_factory: sessionmaker[Session], simple: int) -> None:
@@ -289,3 +402,26 @@ def test_nul_characters_are_refused_before_they_reach_the_database(session: Sess
         instances.add_comment(session, task.id, "sales1", "bad\x00")
     with pytest.raises(InvalidInputError):
         instances.list_instances(session, page=10**9)
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"amount": "nan"}, "amount", "must be a whole number"),
+        ({"amount": 10**30}, "amount", "is too large a number"),
+        ({"amount": 5, "when": "2026-12-01xyz"}, "when", "must be a date (YYYY-MM-DD)"),
+    ],
+)
+def test_values_no_database_can_store_are_refused(
+    session: Session, simple: int, data: dict[str, object], field: str, message: str
+) -> None:
+    task = open_task(session, simple)
+    with pytest.raises(InvalidInputError) as info:
+        instances.complete_task(session, task.id, "sales1", data)
+    assert [(p.field, p.message) for p in info.value.problems] == [(field, message)]
+
+
+def test_start_and_retry_data_must_be_storable(session: Session, simple: int) -> None:
+    for bad in ({"x": float("nan")}, {"x": [float("inf")]}, {"x": 2**70}):
+        with pytest.raises(InvalidInputError):
+            instances.start_instance(session, "simple", "sales1", bad, "bad")

@@ -135,3 +135,14 @@ def test_a_timer_start_event_starts_instances(
     items, total = instances.list_instances(session, process_key="timers")
     assert total == 1
     assert [t.name for t in instances.get_instance(session, items[0].id).tasks] == ["答复"]
+
+
+@pytest.mark.parametrize("deadline", ["soon", 5])
+def test_a_bad_timer_value_fails_the_instance_naming_the_timer(
+    session: Session, users: dict[str, str], deadline: object
+) -> None:
+    definitions.deploy_paths(session, [DATA / "timers.bpmn"], "owner1")
+    inst = instances.start_instance(session, "timers", "service1", {"deadline": deadline}, "bad timer")
+    assert inst.status == "error"
+    assert inst.error is not None and inst.error.element_id == "Timer_Escalate"
+    assert "timer" in inst.error.message
