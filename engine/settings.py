@@ -13,10 +13,8 @@ class EngineSettings:
     :param database_url: SQLAlchemy URL of the database holding every instance.
     :param processes_dir: folder of BPMN/DMN files that ``teamflow demo`` deploys.
     :param timer_poll_seconds: how often the timer runner looks for due timers.
-    :param prune_depth: task-tree depth past which finished history is cut from a workflow.
     """
 
     database_url: str
     processes_dir: Path | None = None
     timer_poll_seconds: float = 5.0
-    prune_depth: int = 200

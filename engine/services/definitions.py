@@ -27,6 +27,7 @@ _CACHE_LOCK = Lock()
 
 
 def to_view(version: ProcessVersion) -> ProcessVersionView:
+    """Build the view of a version row."""
     return ProcessVersionView(
         key=version.key,
         name=version.name,
@@ -139,9 +140,6 @@ def deploy_paths(session: Session, paths: Sequence[Path], actor: str) -> list[De
     return deploy(session, files, actor)
 
 
-deploy_files = deploy_paths
-
-
 def _cached(
     session: Session, version_id: int, cache: dict[tuple[str, str], T], build: Callable[[ProcessVersion], T]
 ) -> T:
@@ -200,7 +198,7 @@ def list_versions(session: Session, key: str) -> list[ProcessVersionView]:
     return [to_view(v) for v in versions]
 
 
-def get_version(session: Session, key: str, version: int | None = None) -> ProcessVersion:
+def version_row(session: Session, key: str, version: int | None = None) -> ProcessVersion:
     """Return a version row (the latest when ``version`` is None).
 
     :raises NotFoundError: no such process or version.
@@ -216,7 +214,7 @@ def get_process(session: Session, key: str, version: int | None = None) -> Proce
 
     :raises NotFoundError: no such process or version.
     """
-    return to_view(get_version(session, key, version))
+    return to_view(version_row(session, key, version))
 
 
 def get_xml(session: Session, key: str, version: int | None = None) -> str:
@@ -224,7 +222,7 @@ def get_xml(session: Session, key: str, version: int | None = None) -> str:
 
     :raises NotFoundError: no such process or version.
     """
-    row = get_version(session, key, version)
+    row = version_row(session, key, version)
     return str(row.files[row.bpmn_file])
 
 
@@ -233,4 +231,4 @@ def get_files(session: Session, key: str, version: int | None = None) -> dict[st
 
     :raises NotFoundError: no such process or version.
     """
-    return dict(get_version(session, key, version).files)
+    return dict(version_row(session, key, version).files)

@@ -38,7 +38,7 @@ def start_instance(
         raise InvalidInputError(f"data {reason}", [FieldProblem("data", reason)])
     if title is not None and len(title) > 300:
         raise InvalidInputError("title too long", [FieldProblem("title", "at most 300 characters")])
-    version = definitions.get_version(session, key)
+    version = definitions.version_row(session, key)
     starters = version.task_meta.get("", {}).get("start_groups") or []
     if starters and not (set(starters) & set(user.groups)) and not user.has_role(*MANAGERS):
         raise PermissionDeniedError(f"{actor} may not start {key}: only {', '.join(starters)}")
@@ -86,12 +86,28 @@ def _task(session: Session, task_id: int) -> HumanTask:
     return task
 
 
-def get_instance(session: Session, instance_id: int) -> InstanceDetail:
+def get_instance(session: Session, instance_id: int, actor: str | None = None) -> InstanceDetail:
     """Return an instance with its open tasks, data and error.
 
+    With an ``actor``, only people who take part in the instance (started it, or hold, did or may work
+    one of its tasks), managers, owners and admins may see it.
+
     :raises NotFoundError: no such instance.
+    :raises PermissionDeniedError: the actor takes no part in it.
     """
-    return instance_detail(session, _instance(session, instance_id))
+    instance = _instance(session, instance_id)
+    if actor is not None:
+        check_may_read(session, instance, actor)
+    return instance_detail(session, instance)
+
+
+def check_may_read(session: Session, instance: ProcessInstance, actor: str) -> None:
+    """Raise PermissionDeniedError unless the actor may see the instance's data and history."""
+    user = people.actor(session, actor)
+    if user.has_role(*MANAGERS, "owner") or instance.started_by == actor:
+        return
+    if not tasks_repo.takes_part(session, instance.id, actor, list(user.groups)):
+        raise PermissionDeniedError(f"{actor} takes no part in instance {instance.id}")
 
 
 def get_task(session: Session, task_id: int, actor: str | None = None) -> TaskDetail:

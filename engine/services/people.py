@@ -17,6 +17,7 @@ SYSTEM = "system"
 
 
 def to_view(user: User) -> UserView:
+    """Build the view of a user row."""
     return UserView(
         id=user.id,
         name=user.name,
@@ -87,24 +88,29 @@ def get_user(session: Session, name: str) -> UserView:
 
 
 def find_user(session: Session, name: str) -> UserView | None:
+    """Return a user by name, or None."""
     user = repo.get_user(session, name)
     return to_view(user) if user else None
 
 
 def get_user_by_id(session: Session, user_id: int) -> UserView | None:
+    """Return a user by id, or None (the login session stores the id)."""
     user = repo.get_user_by_id(session, user_id)
     return to_view(user) if user else None
 
 
 def list_users(session: Session) -> list[UserView]:
+    """Return every user, by name."""
     return [to_view(u) for u in repo.list_users(session)]
 
 
 def list_groups(session: Session) -> list[GroupView]:
+    """Return every group, by id."""
     return [GroupView(gid, name) for gid, name in repo.groups(session).items()]
 
 
 def group_names(session: Session) -> dict[str, str]:
+    """Map every group id to its name."""
     return repo.groups(session)
 
 

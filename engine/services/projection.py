@@ -19,12 +19,16 @@ PRUNE_DEPTH = 50
 
 
 def load(session: Session, instance: ProcessInstance) -> Any:
-    """Rebuild the live workflow of an instance from its stored state and its version's spec."""
+    """Rebuild the live workflow of an instance from its stored state and its version's spec.
+
+    :raises NotFoundError: the instance's version is gone.
+    """
     spec, subs = definitions.spec_for(session, instance.process_version_id)
     return serializer.load_workflow(instance.workflow, spec, subs)
 
 
 def task_meta(session: Session, instance: ProcessInstance) -> dict[str, Any]:
+    """Return the task metadata of the instance's version (cached)."""
     return definitions.meta_for(session, instance.process_version_id)
 
 

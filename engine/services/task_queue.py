@@ -26,7 +26,10 @@ def my_tasks(session: Session, user: str, process_key: str | None = None, overdu
 def group_tasks(
     session: Session, user: str, process_key: str | None = None, overdue: bool = False
 ) -> list[TaskSummary]:
-    """Unclaimed open tasks of the user's groups, by due date, priority, then age."""
+    """Unclaimed open tasks of the user's groups, by due date, priority, then age.
+
+    :raises PermissionDeniedError: unknown user.
+    """
     groups = people.actor(session, user).groups
     return _rows(repo.for_groups(session, list(groups), process_key, utcnow() if overdue else None))
 
@@ -85,6 +88,9 @@ def tasks_for(
 
 
 def badge_count(session: Session, user: str, since: object = None) -> int:
-    """How many open tasks wait for the user (assigned, or unclaimed in their groups)."""
+    """How many open tasks wait for the user (assigned, or unclaimed in their groups).
+
+    :raises PermissionDeniedError: unknown user.
+    """
     actor = people.actor(session, user)
     return repo.new_since(session, user, list(actor.groups), since)  # type: ignore[arg-type]

@@ -425,3 +425,16 @@ def test_start_and_retry_data_must_be_storable(session: Session, simple: int) ->
     for bad in ({"x": float("nan")}, {"x": [float("inf")]}, {"x": 2**70}):
         with pytest.raises(InvalidInputError):
             instances.start_instance(session, "simple", "sales1", bad, "bad")
+
+
+def test_only_people_taking_part_may_read_an_instance(session: Session, simple: int) -> None:
+    for reader in ("sales1", "manager1"):
+        assert instances.get_instance(session, simple, reader).id == simple
+        assert audit.list_events(session, simple, reader)
+    for outsider in ("service1", "lead1"):
+        with pytest.raises(PermissionDeniedError):
+            instances.get_instance(session, simple, outsider)
+        with pytest.raises(PermissionDeniedError):
+            audit.list_events(session, simple, outsider)
+    instances.complete_task(session, open_task(session, simple).id, "sales1", {"amount": 500})
+    assert instances.get_instance(session, simple, "lead1").id == simple  # the review task is in their group now
