@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
-from engine import people
+from engine import PermissionDeniedError, people
 from engine.views import UserView
 from web import LANGUAGES
 from web.db import get_session
@@ -81,7 +81,7 @@ def role_required(*roles: str) -> Callable[[F], F]:
         @login_required  # type: ignore[misc]
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.has_role(*roles):
-                abort(403)
+                raise PermissionDeniedError(f"{current_user.name} needs the role {' or '.join(roles)}")
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

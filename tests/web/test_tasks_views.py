@@ -273,3 +273,11 @@ def test_a_completed_task_shows_who_completed_it(login_as: Login) -> None:
     html = client.get(f"/tasks/{task_id}", headers={"Accept-Language": "zh"}).get_data(as_text=True)
     assert 'id="task-form"' not in html
     assert "由 客服 刘洋 于" in html and "华东贸易公司" in html
+
+
+def test_ids_beyond_the_database_range_are_not_found(login_as: Callable[[str], FlaskClient]) -> None:
+    client = login_as("service")
+    for path in ("/tasks/99999999999999999999", "/tasks/9223372036854775808", "/tasks/0"):
+        assert client.get(path).status_code == 404
+    for suffix in ("", "/claim", "/unclaim", "/comment", "/assign"):
+        assert client.post(f"/tasks/2147483648{suffix}").status_code in (404, 405)

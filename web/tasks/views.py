@@ -25,6 +25,9 @@ from web.notify import send_pending
 from web.tasks import bp
 from web.tasks.page import render_task_page
 
+# Ids outside the database's integer range match no route (404) instead of overflowing a query.
+TASK_ID = "int(min=1, max=2147483647)"
+
 MANAGERS = ("manager", "admin")
 
 
@@ -121,6 +124,12 @@ def _row_response(task: TaskSummary, error: str | None = None, status: int = 200
     return redirect(target)
 
 
+def _display(name: str | None) -> str:
+    """A person's display name, for messages."""
+    user = people.find_user(get_session(), name) if name else None
+    return user.display_name if user else (name or "?")
+
+
 def _conflict_text(task_id: int) -> str:
     """Say why a task can no longer be worked, from its current state."""
     try:
@@ -128,11 +137,11 @@ def _conflict_text(task_id: int) -> str:
     except EngineError:
         return _("The task no longer exists.")
     if task.status == "completed":
-        return _("Someone else completed this task in the meantime (%(who)s).", who=task.completed_by or "?")
+        return _("Someone else completed this task in the meantime (%(who)s).", who=_display(task.completed_by))
     if task.status != "open":
         return _("This task was cancelled in the meantime.")
     if task.assignee and task.assignee != current_user.name:
-        return _("%(who)s claimed this task in the meantime.", who=task.assignee)
+        return _("%(who)s claimed this task in the meantime.", who=_display(task.assignee))
     return _("The process changed in the meantime. Please try again.")
 
 
@@ -166,19 +175,19 @@ def _act(task_id: int, action: str) -> Any:
     return _row_response(task)
 
 
-@bp.route("/tasks/<int:task_id>/claim", methods=["POST"])
+@bp.route(f"/tasks/<{TASK_ID}:task_id>/claim", methods=["POST"])
 @login_required  # type: ignore[misc]
 def claim(task_id: int) -> Any:
     return _act(task_id, "claim")
 
 
-@bp.route("/tasks/<int:task_id>/unclaim", methods=["POST"])
+@bp.route(f"/tasks/<{TASK_ID}:task_id>/unclaim", methods=["POST"])
 @login_required  # type: ignore[misc]
 def unclaim(task_id: int) -> Any:
     return _act(task_id, "unclaim")
 
 
-@bp.route("/tasks/<int:task_id>/assign", methods=["POST"])
+@bp.route(f"/tasks/<{TASK_ID}:task_id>/assign", methods=["POST"])
 @login_required  # type: ignore[misc]
 def assign(task_id: int) -> Any:
     if not current_user.has_role(*MANAGERS):
@@ -186,7 +195,7 @@ def assign(task_id: int) -> Any:
     return _act(task_id, "assign")
 
 
-@bp.route("/tasks/<int:task_id>")
+@bp.route(f"/tasks/<{TASK_ID}:task_id>")
 @login_required  # type: ignore[misc]
 def task(task_id: int) -> Any:
     return render_task_page(task_id)
@@ -209,7 +218,7 @@ def _submitted(detail_form: Any) -> dict[str, Any]:
     return data
 
 
-@bp.route("/tasks/<int:task_id>", methods=["POST"])
+@bp.route(f"/tasks/<{TASK_ID}:task_id>", methods=["POST"])
 @login_required  # type: ignore[misc]
 def complete(task_id: int) -> Any:
     session = get_session()
@@ -230,7 +239,7 @@ def complete(task_id: int) -> Any:
     return redirect(url_for("tasks.queue"))
 
 
-@bp.route("/tasks/<int:task_id>/comment", methods=["POST"])
+@bp.route(f"/tasks/<{TASK_ID}:task_id>/comment", methods=["POST"])
 @login_required  # type: ignore[misc]
 def comment(task_id: int) -> Any:
     session = get_session()
