@@ -59,9 +59,10 @@ class ParsedProcess:
 
     @property
     def content_hash(self) -> str:
+        """Hash of the files' contents; renaming a file does not make a new version."""
         digest = hashlib.sha256()
-        for name in sorted(self.files):
-            digest.update(name.encode() + b"\0" + self.files[name].encode() + b"\0")
+        for text in sorted(self.files.values()):
+            digest.update(text.encode() + b"\0")
         return digest.hexdigest()
 
 
@@ -555,3 +556,26 @@ def _start_groups(process: Any, root: Any, groups: Mapping[str, str]) -> list[st
         if group and group not in found:
             found.append(group)
     return found
+
+
+def decision_index(files: Sequence[tuple[str, bytes]]) -> tuple[set[str], dict[str, str]]:
+    """Return the decision ids BPMN files refer to, and the DMN file defining each decision id.
+
+    Files that do not parse are skipped here; ``parse_deployment`` reports them.
+    """
+    referenced: set[str] = set()
+    defined: dict[str, str] = {}
+    for name, content in files:
+        try:
+            root = etree.fromstring(content, _parser())
+        except (etree.XMLSyntaxError, ValueError):
+            continue
+        qname = etree.QName(root)
+        if qname.namespace == BPMN_NS:
+            for rule in root.iterfind(".//bpmn:businessRuleTask", NS):
+                if rule.get(f"{{{CAMUNDA_NS}}}decisionRef"):
+                    referenced.add(rule.get(f"{{{CAMUNDA_NS}}}decisionRef"))
+        elif qname.namespace in DMN_NAMESPACES:
+            for decision in root.findall(f"{{{qname.namespace}}}decision"):
+                defined.setdefault(decision.get("id") or "", name)
+    return referenced, defined

@@ -56,6 +56,61 @@ def deploy(session: Session, files: Sequence[tuple[str, bytes]], actor: str) -> 
     """
     if not files:
         raise DefinitionError([DefinitionProblem("", None, None, "no files given")])
+    results = []
+    for file_set in _file_sets(session, files):
+        results.extend(_deploy_set(session, file_set, actor))
+    return results
+
+
+def _file_sets(session: Session, files: Sequence[tuple[str, bytes]]) -> list[list[tuple[str, bytes]]]:
+    """Complete an upload with what is deployed already.
+
+    A BPMN file may use decision tables deployed before; a set of DMN files alone makes a new version of
+    every process whose current version uses one of its decisions.
+    """
+    uploaded = list(files)
+    referenced, defined = parser.decision_index(uploaded)
+    has_bpmn = any(name.endswith((".bpmn", ".bpmn20.xml")) for name, _ in uploaded)
+    if has_bpmn:
+        missing = referenced - set(defined)
+        if missing:
+            uploaded.extend(_deployed_dmn_files(session, missing, {name for name, _ in uploaded}))
+        return [uploaded]
+    users = [v for v in repo.list_latest(session) if set(_decisions_of(v)) & set(defined)]
+    if not users:
+        names = ", ".join(sorted(defined)) or "none"
+        raise DefinitionError(
+            [DefinitionProblem(uploaded[0][0], None, None, f"no BPMN file given, and no process uses decision {names}")]
+        )
+    sets = []
+    for version in users:
+        replaced = {defined[d] for d in _decisions_of(version) if d in defined}
+        kept = [
+            (name, text.encode())
+            for name, text in version.files.items()
+            if not (name.endswith(".dmn") and set(parser.decision_index([(name, text.encode())])[1]) & set(defined))
+        ]
+        sets.append(kept + [(name, content) for name, content in uploaded if name in replaced])
+    return sets
+
+
+def _decisions_of(version: ProcessVersion) -> list[str]:
+    files = [(name, text.encode()) for name, text in version.files.items() if name.endswith(".dmn")]
+    return list(parser.decision_index(files)[1])
+
+
+def _deployed_dmn_files(session: Session, decisions: set[str], taken: set[str]) -> list[tuple[str, bytes]]:
+    """The DMN files of current versions that define the given decisions."""
+    found: dict[str, bytes] = {}
+    for version in repo.list_latest(session):
+        for name, text in version.files.items():
+            if name.endswith(".dmn") and name not in taken and name not in found:
+                if set(parser.decision_index([(name, text.encode())])[1]) & decisions:
+                    found[name] = text.encode()
+    return list(found.items())
+
+
+def _deploy_set(session: Session, files: Sequence[tuple[str, bytes]], actor: str) -> list[DeployResult]:
     parsed = parser.parse_deployment(files, people_repo.groups(session))
     results = []
     for process in parsed:

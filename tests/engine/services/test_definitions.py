@@ -120,3 +120,38 @@ def test_deploy_paths_reads_folders(session: Session, users: dict[str, str], tmp
     assert sorted(r.key for r in results) == ["loop", "simple"]
     with pytest.raises(NotFoundError):
         definitions.deploy_paths(session, [tmp_path / "missing.bpmn"], "owner1")
+
+
+PROCESSES = Path(__file__).resolve().parents[3] / "processes"
+
+
+def test_a_bpmn_file_alone_uses_the_decision_tables_deployed_before(session: Session, users: dict[str, str]) -> None:
+    bpmn = (PROCESSES / "complaint.bpmn").read_text()
+    dmn = (PROCESSES / "complaint_severity.dmn").read_text()
+    definitions.deploy(session, [("complaint.bpmn", bpmn.encode()), ("complaint_severity.dmn", dmn.encode())], "o")
+    [changed] = definitions.deploy(
+        session, [("complaint.bpmn", bpmn.replace("登记投诉", "登记客户投诉").encode())], "o"
+    )
+    assert (changed.key, changed.version, changed.created) == ("complaint", 2, True)
+    assert sorted(definitions.get_files(session, "complaint")) == ["complaint.bpmn", "complaint_severity.dmn"]
+    # Renaming a file changes nothing.
+    [renamed] = definitions.deploy(
+        session, [("投诉.bpmn", bpmn.replace("登记投诉", "登记客户投诉").encode()), ("s.dmn", dmn.encode())], "o"
+    )
+    assert (renamed.version, renamed.created) == (2, False)
+
+
+def test_decision_tables_alone_make_new_versions_of_the_processes_using_them(
+    session: Session, users: dict[str, str]
+) -> None:
+    definitions.deploy_paths(session, [PROCESSES], "owner1")
+    dmn = (PROCESSES / "complaint_severity.dmn").read_text().replace('"PT2H"', '"PT1H"')
+    [result] = definitions.deploy(session, [("complaint_severity.dmn", dmn.encode())], "owner1")
+    assert (result.key, result.version, result.created) == ("complaint", 2, True)
+    assert '"PT1H"' in definitions.get_files(session, "complaint")["complaint_severity.dmn"]
+    assert [p.version for p in definitions.list_processes(session) if p.key == "sales"] == [1]
+    with pytest.raises(DefinitionError) as info:
+        definitions.deploy(
+            session, [("other.dmn", dmn.replace('id="complaint_severity"', 'id="unused"').encode())], "owner1"
+        )
+    assert "no process uses decision unused" in info.value.problems[0].message
