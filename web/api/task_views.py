@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from engine import instances, task_queue
 from web.api import bp
+from web.api.changes import commit_change
 from web.api.inputs import ID, json_body, object_field, str_arg, string_field
 from web.api.openapi import operation, query
 from web.api.schemas import TASK_STATUSES, instance_json, task_detail_json, task_json
@@ -54,10 +55,7 @@ def get_task(task_id: int) -> Any:
 @login_required  # type: ignore[misc]
 def claim_task(task_id: int) -> Any:
     """Take an open task."""
-    session = get_session()
-    task = instances.claim_task(session, task_id, current_user.name)
-    session.commit()
-    return jsonify(task_json(task))
+    return jsonify(task_json(commit_change(instances.claim_task, task_id)))
 
 
 @bp.post(f"/tasks/<{ID}:task_id>/unclaim")
@@ -65,10 +63,7 @@ def claim_task(task_id: int) -> Any:
 @login_required  # type: ignore[misc]
 def unclaim_task(task_id: int) -> Any:
     """Release a task the caller holds (managers may release any)."""
-    session = get_session()
-    task = instances.unclaim_task(session, task_id, current_user.name)
-    session.commit()
-    return jsonify(task_json(task))
+    return jsonify(task_json(commit_change(instances.unclaim_task, task_id)))
 
 
 @bp.post(f"/tasks/<{ID}:task_id>/assign")
@@ -85,10 +80,7 @@ def unclaim_task(task_id: int) -> Any:
 def assign_task(task_id: int) -> Any:
     """Give a task to a named user."""
     user = string_field(json_body(required=True), "user", required=True) or ""
-    session = get_session()
-    task = instances.assign_task(session, task_id, current_user.name, user)
-    session.commit()
-    return jsonify(task_json(task))
+    return jsonify(task_json(commit_change(instances.assign_task, task_id, user)))
 
 
 @bp.post(f"/tasks/<{ID}:task_id>/complete")
@@ -107,8 +99,6 @@ def assign_task(task_id: int) -> Any:
 def complete_task(task_id: int) -> Any:
     """Complete a task, run its instance on and return both."""
     data = object_field(json_body(), "data") or {}
-    session = get_session()
-    task = instances.complete_task(session, task_id, current_user.name, data)
-    session.commit()
-    instance = instances.get_instance(session, task.instance_id)
+    task = commit_change(instances.complete_task, task_id, data)
+    instance = instances.get_instance(get_session(), task.instance_id)
     return jsonify({"task": task_json(task), "instance": instance_json(instance)})

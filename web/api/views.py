@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, jsonify, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from engine import audit, definitions, instances
 from web.api import bp
+from web.api.changes import commit_change
 from web.api.inputs import ID, MAX_ID, int_arg, json_body, object_field, str_arg, string_field, uploaded_files
 from web.api.openapi import build, operation, query
 from web.api.schemas import (
@@ -94,9 +95,7 @@ def process_xml(key: str) -> Any:
 @role_required("owner")
 def deploy() -> Any:
     """Deploy the uploaded files; unchanged processes keep their version."""
-    session = get_session()
-    results = definitions.deploy(session, uploaded_files(), current_user.name)
-    session.commit()
+    results = commit_change(definitions.deploy, uploaded_files())
     return _created(deployment_json(results), url_for("api.list_processes"))
 
 
@@ -118,9 +117,7 @@ def start_instance(key: str) -> Any:
     body = json_body()
     title = string_field(body, "title")
     data = object_field(body, "data")
-    session = get_session()
-    instance = instances.start_instance(session, key, current_user.name, data, title)
-    session.commit()
+    instance = commit_change(instances.start_instance, key, data, title)
     return _created(instance_json(instance), url_for("api.get_instance", instance_id=instance.id))
 
 
@@ -180,10 +177,7 @@ def list_events(instance_id: int) -> Any:
 @login_required  # type: ignore[misc]
 def suspend_instance(instance_id: int) -> Any:
     """Pause a running or failed instance."""
-    session = get_session()
-    instance = instances.suspend_instance(session, instance_id, current_user.name)
-    session.commit()
-    return jsonify(instance_json(instance))
+    return jsonify(instance_json(commit_change(instances.suspend_instance, instance_id)))
 
 
 @bp.post(f"/instances/<{ID}:instance_id>/resume")
@@ -197,10 +191,7 @@ def suspend_instance(instance_id: int) -> Any:
 @login_required  # type: ignore[misc]
 def resume_instance(instance_id: int) -> Any:
     """Let a suspended instance go on."""
-    session = get_session()
-    instance = instances.resume_instance(session, instance_id, current_user.name)
-    session.commit()
-    return jsonify(instance_json(instance))
+    return jsonify(instance_json(commit_change(instances.resume_instance, instance_id)))
 
 
 @bp.post(f"/instances/<{ID}:instance_id>/terminate")
@@ -216,10 +207,7 @@ def resume_instance(instance_id: int) -> Any:
 def terminate_instance(instance_id: int) -> Any:
     """End an instance for good, with a reason."""
     reason = string_field(json_body(), "reason", default="") or ""
-    session = get_session()
-    instance = instances.terminate_instance(session, instance_id, current_user.name, reason)
-    session.commit()
-    return jsonify(instance_json(instance))
+    return jsonify(instance_json(commit_change(instances.terminate_instance, instance_id, reason)))
 
 
 @bp.post(f"/instances/<{ID}:instance_id>/retry")
@@ -235,7 +223,4 @@ def terminate_instance(instance_id: int) -> Any:
 def retry_instance(instance_id: int) -> Any:
     """Run a failed instance's step again with corrected data."""
     data = object_field(json_body(), "data")
-    session = get_session()
-    instance = instances.retry_instance(session, instance_id, current_user.name, data)
-    session.commit()
-    return jsonify(instance_json(instance))
+    return jsonify(instance_json(commit_change(instances.retry_instance, instance_id, data)))
