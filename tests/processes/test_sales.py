@@ -238,6 +238,24 @@ def test_credit_d_approved_with_prepayment(deployed: Any, session: Any, users: d
     assert instances.get_instance(session, instance_id).data["prepayment_percent"] == 50
 
 
+def test_credit_d_approved_without_prepayment_is_no_approval(
+    deployed: Any, session: Any, users: dict[str, str]
+) -> None:
+    """The rulebook allows a D customer only on prepayment terms: approving with none ends the deal."""
+    instance_id = start(session, users, payment_history="late", years_in_business=1)
+    complete(
+        session,
+        users,
+        instance_id,
+        "Task_ApproveCreditException",
+        "team-lead",
+        {"credit_exception": "approve", "prepayment_percent": 0},
+    )
+    inst = instances.get_instance(session, instance_id)
+    assert inst.status == "completed" and inst.data["outcome"] == "lost"
+    assert "Task_SalesVisit" not in completed_elements(session, instance_id)
+
+
 def test_contract_sent_back_once_then_signed(
     deployed: Any, session: Any, session_factory: Any, users: dict[str, str]
 ) -> None:
