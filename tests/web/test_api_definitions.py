@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import base64
 import io
 import re
 from pathlib import Path
 
 import pytest
+from api_helpers import assert_error, auth
 from flask import Flask
 from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes"
 KEYS = ["complaint", "promotion", "recruitment", "sales"]
-
-
-def auth(name: str, password: str = "demo") -> dict[str, str]:
-    """HTTP Basic headers for a demo user."""
-    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()}
 
 
 def csrf_token_of(client: FlaskClient) -> str:
@@ -33,19 +28,6 @@ def upload(*paths: Path, changes: dict[str, bytes] | None = None) -> dict[str, o
     """A multipart body with the files, some of them with replaced content."""
     changes = changes or {}
     return {"files": [(io.BytesIO(changes.get(p.name, p.read_bytes())), p.name) for p in paths]}
-
-
-def assert_error(response: object, status: int, code: str | None = None) -> dict[str, object]:
-    """Check the status and the error body's shape; return the body."""
-    assert response.status_code == status, response.get_data(as_text=True)  # type: ignore[attr-defined]
-    assert response.mimetype == "application/json"  # type: ignore[attr-defined]
-    body = response.get_json()  # type: ignore[attr-defined]
-    assert set(body) == {"error", "message", "details"}
-    assert isinstance(body["message"], str) and body["message"]
-    assert isinstance(body["details"], list)
-    if code is not None:
-        assert body["error"] == code
-    return body  # type: ignore[no-any-return]
 
 
 def test_processes_lists_the_latest_version_of_each(client: FlaskClient) -> None:

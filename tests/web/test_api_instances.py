@@ -2,41 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import io
-from pathlib import Path
 from typing import Any
 
 import pytest
+from api_helpers import SIMPLE, assert_error, auth, deploy
 from flask import Flask
 from flask.testing import FlaskClient
 
-ROOT = Path(__file__).resolve().parents[2]
-SIMPLE = (ROOT / "tests" / "engine" / "data" / "simple.bpmn").read_text()
 # Task_Enter (sales, form: amount long 1..1000 required), then total = amount * 2 + divisor_check.
 FAILING = SIMPLE.replace("+ divisor_check", "/ divisor_check")
 STARTERS_ONLY_HR = SIMPLE.replace('isExecutable="true"', 'isExecutable="true" camunda:candidateStarterGroups="hr"')
-
-
-def auth(name: str, password: str = "demo") -> dict[str, str]:
-    """HTTP Basic headers for a demo user."""
-    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()}
-
-
-def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    """Check the status and the error body's shape; return the body."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert set(body) == {"error", "message", "details"}
-    if code is not None:
-        assert body["error"] == code
-    return body  # type: ignore[no-any-return]
-
-
-def deploy(client: FlaskClient, text: str) -> None:
-    files = {"files": [(io.BytesIO(text.encode()), "simple.bpmn")]}
-    response = client.post("/api/v1/deployments", data=files, headers=auth("owner"))
-    assert response.status_code == 201, response.get_data(as_text=True)
 
 
 def start(client: FlaskClient, key: str = "simple", user: str = "sales", **body: Any) -> dict[str, Any]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from api_helpers import auth
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -22,11 +22,6 @@ WORKER = {
     "departments": "dept",
 }
 OUTSIDER = {group: ("hr" if group != "hr" else "sales") for group in WORKER}
-
-
-def auth(name: str) -> dict[str, str]:
-    """HTTP Basic headers for a demo user."""
-    return {"Authorization": "Basic " + base64.b64encode(f"{name}:demo".encode()).decode()}
 
 
 class Api:

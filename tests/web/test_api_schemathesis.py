@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import pytest
 import schemathesis
+from api_helpers import auth
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
 
 from web.api.openapi import OPERATIONS
 
-ADMIN = {"Authorization": "Basic " + base64.b64encode(b"admin:demo").decode()}
+ADMIN = auth("admin")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 OPERATION_IDS = sorted(endpoint.removeprefix("api.") for endpoint in OPERATIONS)
 # Random keys and ids almost never exist; these do (the fixture starts one instance of each process).

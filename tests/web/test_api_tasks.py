@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import io
-from pathlib import Path
 from typing import Any
 
 import pytest
+from api_helpers import SIMPLE, assert_error, auth, deploy
 from flask import Flask
 from flask.testing import FlaskClient
-
-ROOT = Path(__file__).resolve().parents[2]
-SIMPLE = (ROOT / "tests" / "engine" / "data" / "simple.bpmn").read_bytes()
-# Task_Enter (sales) takes amount (long 1..1000, required), note, urgent, kind (enum a/b), when (date);
-# total = amount * 2 + divisor_check, and a total above 100 goes to Task_Review (team-lead).
-
-
-def auth(name: str, password: str = "demo") -> dict[str, str]:
-    """HTTP Basic headers for a demo user."""
-    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()}
-
-
-def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    """Check the status and the error body's shape; return the body."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert set(body) == {"error", "message", "details"}
-    if code is not None:
-        assert body["error"] == code
-    return body  # type: ignore[no-any-return]
 
 
 @pytest.fixture
 def task(client: FlaskClient) -> dict[str, Any]:
     """The open Task_Enter of a fresh instance of the simple process."""
-    files = {"files": [(io.BytesIO(SIMPLE), "simple.bpmn")]}
-    assert client.post("/api/v1/deployments", data=files, headers=auth("owner")).status_code == 201
+    deploy(client, SIMPLE)
     response = client.post(
         "/api/v1/processes/simple/instances", json={"data": {"divisor_check": 1}}, headers=auth("sales")
     )
