@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from steps import deploy
 
 from engine.services import definitions
 
@@ -22,3 +24,9 @@ def reload_after_each_commit(session: Session) -> Iterator[None]:
     event.listen(session, "after_commit", forget)
     yield
     event.remove(session, "after_commit", forget)
+
+
+@pytest.fixture
+def deployed(request: pytest.FixtureRequest, session: Session, users: dict[str, str]) -> Any:
+    """Deploy the test module's own FILES, so other processes' drafts cannot break its tests."""
+    return deploy(session, request.module.FILES)

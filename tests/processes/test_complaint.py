@@ -7,13 +7,14 @@ from functools import partial
 from typing import Any
 
 import pytest
-from steps import PROCESSES, complete_as_group, completed_elements, deploy, naive, open_elements, open_task
+from steps import PROCESSES, complete_as_group, completed_elements, naive, open_elements, open_task
 
 from engine.bpmn.dmn import evaluate_decision
 from engine.errors import InvalidInputError
 from engine.services import instances, timers
 
 SEVERITY_TABLE = PROCESSES / "complaint_severity.dmn"
+FILES = ("complaint.bpmn", "complaint_severity.dmn")
 
 # A user of another group for every lane, to prove that tasks stay in their own queue.
 OUTSIDER = {"service": "sales", "team-lead": "service", "departments": "service"}
@@ -46,12 +47,6 @@ SUMMARY = {
     "improvement_suggestions": "与物流商约定时效并每日跟踪",
     "notified_departments": "交付部",
 }
-
-
-@pytest.fixture
-def deployed(session: Any, users: dict[str, str]) -> Any:
-    """Deploy this process's own files, so other processes' drafts cannot break these tests."""
-    return deploy(session, ("complaint.bpmn", "complaint_severity.dmn"))
 
 
 # Complete the one open task of an element as its group's user, checking that only that group sees and may do it.

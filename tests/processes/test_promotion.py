@@ -7,13 +7,14 @@ from functools import partial
 from typing import Any
 
 import pytest
-from steps import PROCESSES, complete_as_group, completed_elements, deploy, naive, open_elements, open_task
+from steps import PROCESSES, complete_as_group, completed_elements, naive, open_elements, open_task
 
 from engine.bpmn.dmn import evaluate_decision
 from engine.errors import InvalidInputError
 from engine.services import instances, timers
 
 APPROVAL_TABLE = PROCESSES / "promotion_approval.dmn"
+FILES = ("promotion.bpmn", "promotion_approval.dmn")
 
 # A user of another group for every lane, to prove that tasks stay in their own queue.
 OUTSIDER = {"promotion": "sales", "team-lead": "promotion"}
@@ -72,12 +73,6 @@ CLOSING = {
     "best_channel": "advertising",
     "recommendations": "下季度加大短视频投放",
 }
-
-
-@pytest.fixture
-def deployed(session: Any, users: dict[str, str]) -> Any:
-    """Deploy this process's own files, so other processes' drafts cannot break these tests."""
-    return deploy(session, ("promotion.bpmn", "promotion_approval.dmn"))
 
 
 # Complete the one open task of an element as its group's user, checking that only that group sees and may do it.

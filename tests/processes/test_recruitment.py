@@ -6,13 +6,14 @@ from functools import partial
 from typing import Any
 
 import pytest
-from steps import PROCESSES, complete_as_group, completed_elements, deploy, open_elements, open_tasks
+from steps import PROCESSES, complete_as_group, completed_elements, open_elements, open_tasks
 
 from engine.bpmn.dmn import evaluate_decision
 from engine.errors import InvalidInputError
 from engine.services import instances
 
 ROUNDS_TABLE = PROCESSES / "recruitment_interview_rounds.dmn"
+FILES = ("recruitment.bpmn", "recruitment_interview_rounds.dmn")
 
 # A user of another group for every lane, to prove that tasks stay in their own queue.
 OUTSIDER = {"hr": "sales", "team-lead": "hr"}
@@ -48,12 +49,6 @@ TRAINING = {
     "covered_products": True,
     "covered_processes": True,
 }
-
-
-@pytest.fixture
-def deployed(session: Any, users: dict[str, str]) -> Any:
-    """Deploy this process's own files, so other processes' drafts cannot break these tests."""
-    return deploy(session, ("recruitment.bpmn", "recruitment_interview_rounds.dmn"))
 
 
 # Complete an open task of an element as its group's user, checking that only that group sees and may do it;

@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from steps import PROCESSES, complete_as_group, completed_elements, deploy, naive, open_elements, open_task
+from steps import PROCESSES, complete_as_group, completed_elements, naive, open_elements, open_task
 
 from engine.bpmn.dmn import evaluate_decision
 from engine.errors import InvalidInputError
@@ -63,12 +63,6 @@ RETURN_VISIT = {
     "referral_willing": True,
     "visit_summary": "客户计划下半年增购",
 }
-
-
-@pytest.fixture
-def deployed(session: Any, users: dict[str, str]) -> Any:
-    """Deploy this process's own files, so other processes' drafts cannot break these tests."""
-    return deploy(session, FILES)
 
 
 # Complete the one open task of an element as its group's user, checking that only that group sees and may do it;
