@@ -66,9 +66,7 @@ def send_pending(app: Flask) -> int:
         return notify_new_tasks(app, tasks, users)
 
 
-def notify_new_tasks(
-    app: Flask, tasks: Iterable[TaskSummary], users: Iterable[UserView] | None = None
-) -> int:
+def notify_new_tasks(app: Flask, tasks: Iterable[TaskSummary], users: Iterable[UserView] | None = None) -> int:
     """Mail the people of each new task; return how many mails went out.
 
     Mail is off while ``MAIL_SERVER`` is None. A failing server is logged and never fails the request,

@@ -166,7 +166,7 @@ def test_list_instances_needs_a_login(client: FlaskClient) -> None:
 
 def test_instance_detail(simple: FlaskClient) -> None:
     started = start(simple, title="detail", data={"divisor_check": 1})
-    response = simple.get(f"/api/v1/instances/{started['id']}", headers=auth("service"))
+    response = simple.get(f"/api/v1/instances/{started['id']}", headers=auth("sales"))
     assert response.status_code == 200
     body = response.get_json()
     assert body == started
@@ -204,6 +204,13 @@ def test_instance_detail_and_events_need_a_login(simple: FlaskClient) -> None:
     started = start(simple)
     assert_error(simple.get(f"/api/v1/instances/{started['id']}"), 401)
     assert_error(simple.get(f"/api/v1/instances/{started['id']}/events"), 401)
+
+
+def test_only_people_taking_part_read_an_instance(simple: FlaskClient) -> None:
+    started = start(simple)
+    for path in (f"/api/v1/instances/{started['id']}", f"/api/v1/instances/{started['id']}/events"):
+        assert_error(simple.get(path, headers=auth("hr")), 403, "forbidden")
+        assert simple.get(path, headers=auth("manager")).status_code == 200
 
 
 def test_events_are_the_audit_trail(simple: FlaskClient) -> None:

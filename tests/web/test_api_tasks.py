@@ -9,10 +9,14 @@ from api_helpers import SIMPLE, assert_error, auth, deploy
 from flask import Flask
 from flask.testing import FlaskClient
 
+from engine import people
+
 
 @pytest.fixture
-def task(client: FlaskClient) -> dict[str, Any]:
-    """The open Task_Enter of a fresh instance of the simple process."""
+def task(app: Flask, client: FlaskClient) -> dict[str, Any]:
+    """The open Task_Enter of a fresh instance of the simple process (group sales: users sales and sales2)."""
+    with app.extensions["engine"]["session_factory"].begin() as session:
+        people.create_user(session, "sales2", "demo", ["sales"], ["staff"], "销售 二")
     deploy(client, SIMPLE)
     response = client.post(
         "/api/v1/processes/simple/instances", json={"data": {"divisor_check": 1}}, headers=auth("sales")
@@ -126,7 +130,7 @@ def test_claim_and_unclaim(client: FlaskClient, task: dict[str, Any]) -> None:
 def test_claim_errors(client: FlaskClient, task: dict[str, Any]) -> None:
     assert_error(post(client, task, "claim", None), 401)
     assert_error(post(client, task, "claim", "service"), 403, "forbidden")
-    post(client, task, "assign", "manager", json={"user": "service"})
+    post(client, task, "assign", "manager", json={"user": "sales2"})
     assert_error(post(client, task, "claim", "sales"), 409, "conflict")
     assert_error(client.post("/api/v1/tasks/4242/claim", headers=auth("sales")), 404)
 
@@ -140,10 +144,14 @@ def test_unclaim_errors(client: FlaskClient, task: dict[str, Any]) -> None:
 
 
 def test_assign(client: FlaskClient, task: dict[str, Any]) -> None:
-    response = post(client, task, "assign", "manager", json={"user": "hr"})
+    response = post(client, task, "assign", "manager", json={"user": "sales2"})
     assert response.status_code == 200
-    assert response.get_json()["assignee"] == "hr"
-    assert ids(client, "hr", "scope=mine") == [task["id"]]
+    assert response.get_json()["assignee"] == "sales2"
+    assert ids(client, "sales2", "scope=mine") == [task["id"]]
+    # Only members of the task's groups can be given it.
+    refused = post(client, task, "assign", "manager", json={"user": "hr"})
+    assert_error(refused, 422, "invalid")
+    assert refused.get_json()["details"][0]["field"] == "user"
 
 
 @pytest.mark.parametrize(
@@ -193,7 +201,7 @@ def test_complete_an_unclaimed_task_claims_it(client: FlaskClient, task: dict[st
 
 
 def test_complete_a_task_claimed_by_another(client: FlaskClient, task: dict[str, Any]) -> None:
-    post(client, task, "assign", "manager", json={"user": "service"})
+    post(client, task, "assign", "manager", json={"user": "sales2"})
     assert_error(post(client, task, "complete", "sales", json={"data": {"amount": 3}}), 409, "conflict")
     response = post(client, task, "complete", "manager", json={"data": {"amount": 3}})
     assert response.status_code == 200

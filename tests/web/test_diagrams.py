@@ -290,8 +290,7 @@ def test_markers_and_badges(viewer_page: Page) -> None:
 
 CAMUNDA_XML = MARKED_XML.replace(
     'xmlns:di="http://www.omg.org/spec/DD/20100524/DI"',
-    'xmlns:di="http://www.omg.org/spec/DD/20100524/DI"\n'
-    '    xmlns:camunda="http://camunda.org/schema/1.0/bpmn"',
+    'xmlns:di="http://www.omg.org/spec/DD/20100524/DI"\n    xmlns:camunda="http://camunda.org/schema/1.0/bpmn"',
 ).replace(
     '<bpmn:userTask id="Task_B" name="审批" />',
     '<bpmn:userTask id="Task_B" name="审批" camunda:candidateGroups="team-lead">'

@@ -44,9 +44,7 @@ def test_every_page_form_carries_the_token(staff: tuple[FlaskClient, str]) -> No
     task_id = _first_task(client, token)
     for path in ("/", "/start", f"/tasks/{task_id}", "/completed"):
         html = client.get(path).get_data(as_text=True)
-        posts = re.findall(
-            r'<form method="post"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"', html
-        )
+        posts = re.findall(r'<form method="post"[^>]*>\s*<input type="hidden" name="csrf_token" value="([^"]+)"', html)
         assert posts and html.count('<form method="post"') == len(posts), path
         assert f'"X-CSRFToken": "{posts[0]}"' in html  # htmx sends it as a header
 

@@ -36,9 +36,7 @@ def test_every_extracted_string_has_a_chinese_translation() -> None:
     known = _catalog()
     keywords = dict(DEFAULT_KEYWORDS, lazy_gettext=None)
     missing = []
-    for filename, lineno, message, _comments, _context in extract_from_dir(
-        str(WEB), METHODS, keywords=keywords
-    ):
+    for filename, lineno, message, _comments, _context in extract_from_dir(str(WEB), METHODS, keywords=keywords):
         if not filename.startswith(COVERED):
             continue
         msgid = message if isinstance(message, str) else message[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, jsonify, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from engine import audit, definitions, instances
 from web.api import bp
@@ -151,19 +151,19 @@ def list_instances() -> Any:
 
 
 @bp.get(f"/instances/<{ID}:instance_id>")
-@operation("An instance with its data and open tasks", tag="instances", response="Instance", errors=(404,))
+@operation("An instance with its data and open tasks", tag="instances", response="Instance", errors=(403, 404))
 @login_required  # type: ignore[misc]
 def get_instance(instance_id: int) -> Any:
-    """Return one instance."""
-    return jsonify(instance_json(instances.get_instance(get_session(), instance_id)))
+    """Return one instance to someone who takes part in it (or a manager or owner)."""
+    return jsonify(instance_json(instances.get_instance(get_session(), instance_id, current_user.name)))
 
 
 @bp.get(f"/instances/<{ID}:instance_id>/events")
-@operation("The audit trail of an instance, oldest first", tag="instances", response="[Event]", errors=(404,))
+@operation("The audit trail of an instance, oldest first", tag="instances", response="[Event]", errors=(403, 404))
 @login_required  # type: ignore[misc]
 def list_events(instance_id: int) -> Any:
-    """Return an instance's events."""
-    return jsonify([event_json(e) for e in audit.list_events(get_session(), instance_id)])
+    """Return an instance's events to someone who takes part in it (or a manager or owner)."""
+    return jsonify([event_json(e) for e in audit.list_events(get_session(), instance_id, current_user.name)])
 
 
 @bp.post(f"/instances/<{ID}:instance_id>/suspend")

@@ -120,9 +120,7 @@ def diagram_names(xml: str) -> DiagramNames:
         element_id, name = element.get("id"), element.get("name")
         if element.tag == f"{CAMUNDA}formField" and element_id:
             names.fields.setdefault(element_id, element.get("label") or element_id)
-            values = {
-                v.get("id", ""): v.get("name") or v.get("id", "") for v in element.iter(f"{CAMUNDA}value")
-            }
+            values = {v.get("id", ""): v.get("name") or v.get("id", "") for v in element.iter(f"{CAMUNDA}value")}
             if values:
                 names.options.setdefault(element_id, {}).update(values)
         elif element.tag.startswith(BPMN) and element_id and name:
@@ -163,17 +161,14 @@ def history(
         elif event.type == "completed" and isinstance(data.get("data"), dict):
             labels = form_labels or names.fields
             note = "; ".join(
-                f"{labels.get(k, names.fields.get(k, k))}: {names.value_text(k, v)}"
-                for k, v in data["data"].items()
+                f"{labels.get(k, names.fields.get(k, k))}: {names.value_text(k, v)}" for k, v in data["data"].items()
             )[:500]
         elif event.type == "error":
             note = str(data.get("message", ""))[:300]
         actor = people.get(event.actor or "", event.actor or "")
         if event.actor == "system":
             actor = _("System")
-        lines.append(
-            HistoryLine(event.type, when(event.at), actor, str(EVENT_TEXT[event.type]), subject, note)
-        )
+        lines.append(HistoryLine(event.type, when(event.at), actor, str(EVENT_TEXT[event.type]), subject, note))
     return lines
 
 

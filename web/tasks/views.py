@@ -88,9 +88,7 @@ def queue_fragment() -> Any:
 @bp.route("/badge")
 @login_required  # type: ignore[misc]
 def badge() -> Any:
-    return render_template(
-        "tasks/_badge.html", badge=task_queue.badge_count(get_session(), current_user.name)
-    )
+    return render_template("tasks/_badge.html", badge=task_queue.badge_count(get_session(), current_user.name))
 
 
 @bp.route("/completed")
@@ -280,14 +278,10 @@ def start_instance(key: str) -> Any:
         session.rollback()
         processes = [p for p in definitions.list_processes(session) if _may_start(p)]
         errors = {key: _("Enter at most 300 characters.")}
-        return render_template(
-            "tasks/start.html", processes=processes, errors=errors, titles={key: title}
-        ), 422
+        return render_template("tasks/start.html", processes=processes, errors=errors, titles={key: title}), 422
     send_pending(current_app._get_current_object())
     flash(_("Started “%(title)s”.", title=started.title), "success")
     for task in started.tasks:
-        if task.assignee == current_user.name or (
-            task.assignee is None and task.group in current_user.groups
-        ):
+        if task.assignee == current_user.name or (task.assignee is None and task.group in current_user.groups):
             return redirect(url_for("tasks.task", task_id=task.id))
     return redirect(url_for("tasks.queue"))
