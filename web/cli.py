@@ -12,11 +12,10 @@ from typing import Any
 
 import click
 from flask import Flask
-from sqlalchemy.exc import SQLAlchemyError
 
 from engine import EngineError, InvalidInputError, definitions, instances, people, task_queue, timers
 from engine.schema import upgrade
-from web.db import unit_of_work
+from web.db import DATABASE_ERRORS, unit_of_work
 from web.notify import send_pending
 
 DEMO_PASSWORD = "demo"
@@ -83,7 +82,7 @@ class TeamflowGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (SQLAlchemyError, OSError) as exc:
+        except DATABASE_ERRORS as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
             _fail(f"database: {first}")
 

@@ -6,7 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app, g
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+# What reaching or reading the database can raise, for callers that report it in one line.
+DATABASE_ERRORS = (SQLAlchemyError, OSError)
 
 
 def session_factory() -> sessionmaker[Session]:
