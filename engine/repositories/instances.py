@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import ConflictError
-from engine.models import ProcessInstance
+from engine.models import HumanTask, ProcessInstance, TaskCandidate
 
 
 def get(session: Session, instance_id: int) -> ProcessInstance | None:
@@ -40,8 +40,18 @@ def search(
     status: str | None = None,
     offset: int = 0,
     limit: int = 50,
+    participant: tuple[str, Sequence[str]] | None = None,
 ) -> tuple[Sequence[ProcessInstance], int]:
+    """One page of instances, newest first, and the total; ``participant`` (user, groups) keeps only theirs."""
     stmt = select(ProcessInstance)
+    if participant is not None:
+        user, groups = participant
+        in_groups = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.group_id.in_(groups))
+        takes_part = exists().where(
+            HumanTask.instance_id == ProcessInstance.id,
+            or_(HumanTask.assignee == user, HumanTask.completed_by == user, in_groups),
+        )
+        stmt = stmt.where(or_(ProcessInstance.started_by == user, takes_part))
     if process_key:
         stmt = stmt.where(ProcessInstance.process_key == process_key)
     if status:

@@ -367,11 +367,19 @@ def retry_instance(
 
 
 def list_instances(
-    session: Session, process_key: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50
+    session: Session,
+    process_key: str | None = None,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+    actor: str | None = None,
 ) -> tuple[list[InstanceDetail], int]:
     """Return one page of instances, newest first, and the total count.
 
+    With an ``actor`` who is not a manager or owner, only instances they take part in are listed.
+
     :raises InvalidInputError: bad page or status.
+    :raises PermissionDeniedError: unknown actor.
     """
     if status and status not in ("running", "completed", "error", "suspended", "terminated"):
         message = f"unknown status {status!r}"
@@ -379,5 +387,10 @@ def list_instances(
     if not 1 <= page <= 1_000_000 or not 1 <= per_page <= 500:
         message = "1 <= page <= 1000000, 1 <= per_page <= 500"
         raise InvalidInputError(f"page: {message}", [FieldProblem("page", message)])
-    rows, total = repo.search(session, process_key, status, (page - 1) * per_page, per_page)
+    participant = None
+    if actor is not None:
+        user = people.actor(session, actor)
+        if not user.has_role(*MANAGERS, "owner"):
+            participant = (user.name, list(user.groups))
+    rows, total = repo.search(session, process_key, status, (page - 1) * per_page, per_page, participant)
     return [instance_detail(session, row, with_tasks=False) for row in rows], total

@@ -126,18 +126,22 @@ def test_list_instances_filters_and_pages(simple: FlaskClient) -> None:
     start(simple, key="complaint", user="service", title="three")
     simple.post(f"/api/v1/instances/{first['id']}/terminate", json={"reason": "test"}, headers=auth("manager"))
 
-    everything = simple.get("/api/v1/instances", headers=auth("sales")).get_json()
+    everything = simple.get("/api/v1/instances", headers=auth("manager")).get_json()
     assert everything["total"] == 3
     assert [i["title"] for i in everything["items"]] == ["three", "two", "one"]
     assert set(everything["items"][0]) >= {"id", "process_key", "version", "title", "status", "started_at"}
+    # Staff see only the instances they take part in: sales started one and two, not three.
+    own = simple.get("/api/v1/instances", headers=auth("sales")).get_json()
+    assert [i["title"] for i in own["items"]] == ["two", "one"]
+    assert simple.get("/api/v1/instances", headers=auth("hr")).get_json()["total"] == 0
 
-    mine = simple.get("/api/v1/instances?process=simple&status=running", headers=auth("sales")).get_json()
+    mine = simple.get("/api/v1/instances?process=simple&status=running", headers=auth("manager")).get_json()
     assert [i["id"] for i in mine["items"]] == [second["id"]]
     assert mine["total"] == 1
-    page = simple.get("/api/v1/instances?per_page=1&page=2", headers=auth("sales")).get_json()
+    page = simple.get("/api/v1/instances?per_page=1&page=2", headers=auth("manager")).get_json()
     assert page == {**page, "total": 3, "page": 2, "per_page": 1}
     assert [i["title"] for i in page["items"]] == ["two"]
-    beyond = simple.get("/api/v1/instances?per_page=500&page=1000000", headers=auth("sales")).get_json()
+    beyond = simple.get("/api/v1/instances?per_page=500&page=1000000", headers=auth("manager")).get_json()
     assert beyond["items"] == [] and beyond["total"] == 3
 
 

@@ -139,7 +139,9 @@ def list_instances() -> Any:
     """List instances matching the filters."""
     page = int_arg("page", 1, maximum=1_000_000) or 1
     per_page = int_arg("per_page", 50, maximum=500) or 50
-    items, total = instances.list_instances(get_session(), str_arg("process"), str_arg("status"), page, per_page)
+    items, total = instances.list_instances(
+        get_session(), str_arg("process"), str_arg("status"), page, per_page, current_user.name
+    )
     return jsonify(
         {
             "items": [instance_summary_json(i) for i in items],

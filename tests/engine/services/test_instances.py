@@ -438,3 +438,9 @@ def test_only_people_taking_part_may_read_an_instance(session: Session, simple: 
             audit.list_events(session, simple, outsider)
     instances.complete_task(session, open_task(session, simple).id, "sales1", {"amount": 500})
     assert instances.get_instance(session, simple, "lead1").id == simple  # the review task is in their group now
+
+
+def test_instance_lists_show_staff_only_their_own(session: Session, simple: int) -> None:
+    assert instances.list_instances(session, actor="sales1")[1] == 1
+    assert instances.list_instances(session, actor="manager1")[1] == 1
+    assert instances.list_instances(session, actor="service1") == ([], 0)
