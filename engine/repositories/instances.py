@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -34,6 +34,21 @@ def save(session: Session, instance: ProcessInstance) -> None:
         raise ConflictError(f"instance {instance_id} was changed by someone else; reload and try again") from exc
 
 
+def _takes_part(user: str, groups: Sequence[str]) -> ColumnElement[bool]:
+    """Instances the user started, or of which they hold, did or may work a task."""
+    in_groups = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.group_id.in_(groups))
+    has_task = exists().where(
+        HumanTask.instance_id == ProcessInstance.id,
+        or_(HumanTask.assignee == user, HumanTask.completed_by == user, in_groups),
+    )
+    return or_(ProcessInstance.started_by == user, has_task)
+
+
+def takes_part(session: Session, instance_id: int, user: str, groups: Sequence[str]) -> bool:
+    stmt = select(ProcessInstance.id).where(ProcessInstance.id == instance_id, _takes_part(user, groups))
+    return session.scalars(stmt).first() is not None
+
+
 def search(
     session: Session,
     process_key: str | None = None,
@@ -45,13 +60,7 @@ def search(
     """One page of instances, newest first, and the total; ``participant`` (user, groups) keeps only theirs."""
     stmt = select(ProcessInstance)
     if participant is not None:
-        user, groups = participant
-        in_groups = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.group_id.in_(groups))
-        takes_part = exists().where(
-            HumanTask.instance_id == ProcessInstance.id,
-            or_(HumanTask.assignee == user, HumanTask.completed_by == user, in_groups),
-        )
-        stmt = stmt.where(or_(ProcessInstance.started_by == user, takes_part))
+        stmt = stmt.where(_takes_part(*participant))
     if process_key:
         stmt = stmt.where(ProcessInstance.process_key == process_key)
     if status:

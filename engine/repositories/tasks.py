@@ -185,13 +185,3 @@ def claim(session: Session, task_id: int, user: str, now: datetime) -> bool:
     )
     result: CursorResult[Any] = session.execute(stmt)  # type: ignore[assignment]
     return bool(result.rowcount)
-
-
-def takes_part(session: Session, instance_id: int, user: str, groups: Sequence[str]) -> bool:
-    """Tell whether a user holds, did, or may work any task of the instance."""
-    in_groups = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.group_id.in_(groups))
-    stmt = select(HumanTask.id).where(
-        HumanTask.instance_id == instance_id,
-        or_(HumanTask.assignee == user, HumanTask.completed_by == user, in_groups),
-    )
-    return session.scalars(stmt.limit(1)).first() is not None

@@ -104,9 +104,9 @@ def get_instance(session: Session, instance_id: int, actor: str | None = None) -
 def check_may_read(session: Session, instance: ProcessInstance, actor: str) -> None:
     """Raise PermissionDeniedError unless the actor may see the instance's data and history."""
     user = people.actor(session, actor)
-    if user.has_role(*MANAGERS, "owner") or instance.started_by == actor:
+    if user.has_role(*MANAGERS, "owner"):
         return
-    if not tasks_repo.takes_part(session, instance.id, actor, list(user.groups)):
+    if not repo.takes_part(session, instance.id, actor, list(user.groups)):
         raise PermissionDeniedError(f"{actor} takes no part in instance {instance.id}")
 
 
