@@ -68,8 +68,3 @@ def search(
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(stmt.order_by(ProcessInstance.id.desc()).offset(offset).limit(limit)).all()
     return rows, total
-
-
-def count_by_status(session: Session) -> dict[str, int]:
-    stmt = select(ProcessInstance.status, func.count()).group_by(ProcessInstance.status)
-    return {status: count for status, count in session.execute(stmt)}

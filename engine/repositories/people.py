@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.models import Group, Membership, User
+from engine.models import Group, User
 
 
 def get_user(session: Session, name: str) -> User | None:
@@ -20,11 +20,6 @@ def get_user_by_id(session: Session, user_id: int) -> User | None:
 
 def list_users(session: Session) -> Sequence[User]:
     return session.scalars(select(User).order_by(User.name)).all()
-
-
-def users_in_group(session: Session, group_id: str) -> Sequence[User]:
-    stmt = select(User).join(Membership).where(Membership.group_id == group_id, User.active.is_(True))
-    return session.scalars(stmt.order_by(User.name)).all()
 
 
 def add_user(session: Session, user: User) -> User:

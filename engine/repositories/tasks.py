@@ -134,16 +134,6 @@ def add_comment(session: Session, comment: TaskComment) -> TaskComment:
     return comment
 
 
-def comments_for_instance(session: Session, instance_id: int) -> Sequence[TaskComment]:
-    stmt = (
-        select(TaskComment)
-        .join(HumanTask, TaskComment.task_id == HumanTask.id)
-        .where(HumanTask.instance_id == instance_id)
-        .order_by(TaskComment.at, TaskComment.id)
-    )
-    return session.scalars(stmt).all()
-
-
 def claim_unnotified(session: Session, now: datetime, limit: int) -> list[int]:
     """Mark up to ``limit`` open tasks nobody was told about as told, and return their ids.
 

@@ -53,10 +53,6 @@ def claim_next_due(session: Session, now: datetime, exclude: Collection[int] = (
     return session.scalars(stmt).first()
 
 
-def next_due(session: Session) -> datetime | None:
-    return session.scalars(select(Timer.due_at).order_by(Timer.due_at).limit(1)).first()
-
-
 def all_waiting(session: Session) -> Sequence[Timer]:
     return session.scalars(select(Timer).order_by(Timer.due_at)).all()
 

@@ -39,15 +39,6 @@ def to_view(version: ProcessVersion) -> ProcessVersionView:
     )
 
 
-def validate_files(session: Session, files: Sequence[tuple[str, bytes]]) -> list[DefinitionProblem]:
-    """Check files without deploying them; return the problems found (empty when valid)."""
-    try:
-        parser.parse_deployment(files, people_repo.groups(session))
-    except DefinitionError as exc:
-        return exc.problems
-    return []
-
-
 def deploy(session: Session, files: Sequence[tuple[str, bytes]], actor: str) -> list[DeployResult]:
     """Parse, check and store each executable process as a new version (unless unchanged).
 
@@ -262,14 +253,6 @@ def version_row(session: Session, key: str, version: int | None = None) -> Proce
     if row is None:
         raise NotFoundError(f"process {key!r} version {version or 'latest'} not found")
     return row
-
-
-def get_process(session: Session, key: str, version: int | None = None) -> ProcessVersionView:
-    """Return one version's summary.
-
-    :raises NotFoundError: no such process or version.
-    """
-    return to_view(version_row(session, key, version))
 
 
 def get_xml(session: Session, key: str, version: int | None = None) -> str:

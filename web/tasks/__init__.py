@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 from flask import Blueprint
 
-from web.tasks.display import aware, waited, when
+from engine.views import TaskSummary
+from web.tasks.display import waited, when
 
 bp = Blueprint("tasks", __name__)
 bp.add_app_template_filter(when, "when")
@@ -12,10 +13,9 @@ bp.add_app_template_filter(waited, "waited")
 
 
 @bp.app_template_global()
-def is_overdue(task: object) -> bool:
+def is_overdue(task: TaskSummary) -> bool:
     """Tell whether a queue row is open past its due time."""
-    due = aware(getattr(task, "due_at", None))
-    return getattr(task, "status", "") == "open" and due is not None and due < datetime.now(UTC)
+    return task.is_overdue(datetime.now(UTC))
 
 
 @bp.app_template_global()
