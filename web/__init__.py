@@ -42,7 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
         BABEL_DEFAULT_LOCALE="zh",
         BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
-        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        BABEL_TRANSLATION_DIRECTORIES=";".join(str(path) for path in translation_directories()),
         MAIL_SERVER=None,
         MAIL_PORT=25,
         MAIL_SENDER="teamflow@localhost",
@@ -95,6 +95,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return {"languages": LANGUAGES, "current_locale": str(get_locale() or "zh")}
 
     return app
+
+
+def translation_directories() -> list[Path]:
+    """Return the shared catalog folder first, then each blueprint's own (``web/<blueprint>/translations``)."""
+    here = Path(__file__).parent
+    return [here / "translations", *sorted(p for p in here.glob("*/translations") if p.is_dir())]
 
 
 def _instance_secret(folder: Path) -> str:
