@@ -131,6 +131,7 @@ class InstanceDetail:
     completed_elements: tuple[str, ...] = ()
     active_elements: tuple[str, ...] = ()
     timers: tuple[TimerView, ...] = ()
+    business_key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -161,3 +161,12 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path, monkeypatch: pytest
         assert result.exit_code == 1
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: database:"), result.output
+
+
+def test_start_takes_a_business_key_unique_while_open(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("demo").exit_code == 0
+    cli("deploy", str(DATA / "simple.bpmn"))
+    first = cli("start", "simple", "--data", '{"divisor_check": 0}', "--business-key", "SO-5", "--user", "sales")
+    assert first.exit_code == 0 and "[SO-5]" in first.output
+    again = cli("start", "simple", "--business-key", "SO-5", "--user", "sales")
+    assert again.exit_code == 1 and "SO-5" in again.output and again.output.count("\n") == 1

@@ -183,14 +183,16 @@ def demo() -> None:
 @click.argument("key")
 @click.option("--data", "data_text", default="{}", help="Initial data as a JSON object.")
 @click.option("--title", default=None)
+@click.option("--business-key", default=None, help="Your identifier of what the instance is about (unique while open).")
 @click.option("--user", "actor", default="system")
-def start(key: str, data_text: str, title: str | None, actor: str) -> None:
+def start(key: str, data_text: str, title: str | None, business_key: str | None, actor: str) -> None:
     """Start an instance of a process."""
     data = _json_arg(data_text, "--data")
     app = _app()
     with unit_of_work(app) as session:
-        detail = _run(lambda: instances.start_instance(session, key, actor, data, title))
-    click.echo(f"instance {detail.id} ({detail.process_key} v{detail.version}) {detail.status}")
+        detail = _run(lambda: instances.start_instance(session, key, actor, data, title, business_key))
+    keyed = f" [{detail.business_key}]" if detail.business_key else ""
+    click.echo(f"instance {detail.id}{keyed} ({detail.process_key} v{detail.version}) {detail.status}")
     for task in detail.tasks:
         click.echo(f"  task {task.id}\t{task.name}\t{task.group or '-'}")
 

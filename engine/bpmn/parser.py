@@ -16,7 +16,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine.bpmn import lanes, serializer
+from engine.bpmn import integration, lanes, serializer
 from engine.bpmn.scripting import ScriptCompileError, compile_expression, compile_script
 from engine.errors import DefinitionError, DefinitionProblem
 
@@ -56,6 +56,8 @@ class ParsedProcess:
     subprocess_specs: dict[str, Any]
     task_meta: dict[str, dict[str, Any]]
     start_groups: list[str] = field(default_factory=list)
+    # Process-wide settings: business key variable, message start events, external tasks.
+    process_meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def content_hash(self) -> str:
@@ -219,6 +221,7 @@ class _Checker:
                     self.add(script, f"script is not allowed: {exc}")
         for timer in root.iterfind(".//bpmn:timerEventDefinition", NS):
             self._timer(timer)
+        integration.check(root, self.add)
         for service in root.iterfind(".//bpmn:serviceTask", NS):
             self.add(
                 service,
@@ -237,38 +240,20 @@ class _Checker:
             self._human_task(self.doc.root.find(f".//*[@id='{element_id}']"), task_meta)
 
     def _messages(self) -> None:
-        """Refuse waits for messages that nothing in the same process sends.
+        """Refuse message events and tasks that name no declared message.
 
-        An instance runs one process; Teamflow neither receives messages from outside nor passes them
-        between instances, so such a wait could never end.
+        A message wait that nothing in the instance sends is fine: other systems correlate it over the
+        API (``POST /engine-rest/message``) by the message's name.
         """
-        for process in self.doc.root.iterfind("bpmn:process", NS):
-            thrown: set[str] = set()
-            for tag in ("intermediateThrowEvent", "endEvent"):
-                for event in process.iterfind(f".//bpmn:{tag}", NS):
-                    thrown.update(_message_refs(event))
-            for task in process.iterfind(".//bpmn:sendTask", NS):
-                thrown.add(task.get("messageRef") or "")
-            waits = [
-                *process.iterfind(".//bpmn:startEvent", NS),
-                *process.iterfind(".//bpmn:intermediateCatchEvent", NS),
-                *process.iterfind(".//bpmn:boundaryEvent", NS),
-            ]
-            for event in waits:
-                refs = _message_refs(event)
-                if refs and not set(refs) & thrown:
-                    self.add(
-                        event,
-                        "waits for a message that nothing in this process sends; "
-                        "Teamflow cannot receive messages from outside an instance",
-                    )
-            for task in process.iterfind(".//bpmn:receiveTask", NS):
-                if (task.get("messageRef") or "") not in thrown:
-                    self.add(
-                        task,
-                        "receive task waits for a message that nothing in this process sends; "
-                        "Teamflow cannot receive messages from outside an instance",
-                    )
+        declared = integration.message_names(self.doc.root)
+        for element in self.doc.root.iter(f"{{{BPMN_NS}}}receiveTask", f"{{{BPMN_NS}}}sendTask"):
+            ref = element.get("messageRef")
+            if ref and ref not in declared:
+                self.add(element, f"messageRef {ref!r} names no bpmn:message of this file")
+        for definition in self.doc.root.iter(f"{{{BPMN_NS}}}messageEventDefinition"):
+            ref = definition.get("messageRef")
+            if ref and ref not in declared:
+                self.add(definition.getparent(), f"messageRef {ref!r} names no bpmn:message of this file")
 
     def _expression(self, element: Any, source: str, what: str) -> None:
         if lanes.expression_of(source) is not None:
@@ -360,10 +345,6 @@ class _Checker:
                     float(config)
                 except (TypeError, ValueError):
                     bad(f"form field {fid!r}: constraint {name} needs a number, got {config!r}")
-
-
-def _message_refs(event: Any) -> list[str]:
-    return [d.get("messageRef") or "" for d in event.iterfind("bpmn:messageEventDefinition", NS)]
 
 
 def _dmn_check(doc: _Doc, problems: list[DefinitionProblem]) -> None:
@@ -528,6 +509,7 @@ def parse_deployment(files: Sequence[tuple[str, bytes]], groups: Mapping[str, st
                     subprocess_specs=subprocess_specs,
                     task_meta=task_meta,
                     start_groups=_start_groups(process, doc.root, groups),
+                    process_meta=_process_meta(process, doc.root, used_docs.values()),
                 )
             )
     if problems:
@@ -537,6 +519,17 @@ def parse_deployment(files: Sequence[tuple[str, bytes]], groups: Mapping[str, st
             [DefinitionProblem(bpmn_docs[0].name, None, None, 'no executable process (isExecutable="true")')]
         )
     return results
+
+
+def _process_meta(process: Any, root: Any, used_docs: Any) -> dict[str, Any]:
+    external: dict[str, Any] = {}
+    for used in used_docs:
+        external.update(integration.external_tasks(used.root))
+    return {
+        "business_key_field": integration.business_key_field(process),
+        "message_starts": integration.message_starts(process, root),
+        "external_tasks": external,
+    }
 
 
 def _participant_name(root: Any, key: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base, JSONType, UTCDateTime, utcnow
@@ -15,12 +15,25 @@ class ProcessInstance(Base):
     """A running (or ended) instance of one process version; its workflow is stored without its spec."""
 
     __tablename__ = "process_instance"
+    __table_args__ = (
+        # One unfinished instance per process and business key; ended instances may share theirs.
+        Index(
+            "uq_process_instance_active_business_key",
+            "process_key",
+            "business_key",
+            unique=True,
+            sqlite_where=text("status IN ('running', 'error', 'suspended')"),
+            postgresql_where=text("status IN ('running', 'error', 'suspended')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
     process_key: Mapped[str] = mapped_column(String(200), index=True)
     version: Mapped[int]
     title: Mapped[str] = mapped_column(String(300))
+    # The caller's own identifier of what the instance is about (an order or customer number).
+    business_key: Mapped[str | None] = mapped_column(String(200), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     workflow: Mapped[str] = mapped_column(Text)

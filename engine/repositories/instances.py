@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -17,9 +18,23 @@ def get(session: Session, instance_id: int) -> ProcessInstance | None:
 
 
 def add(session: Session, instance: ProcessInstance) -> ProcessInstance:
+    """Insert an instance.
+
+    :raises ConflictError: another unfinished instance of the process took its business key meanwhile.
+    """
     session.add(instance)
-    session.flush()
+    _flush(session, instance)
     return instance
+
+
+def _flush(session: Session, instance: ProcessInstance) -> None:
+    key, business_key = instance.process_key, instance.business_key
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        if business_key is None:
+            raise
+        raise ConflictError(f"an unfinished instance of {key} already has business key {business_key!r}") from exc
 
 
 def save(session: Session, instance: ProcessInstance) -> None:
@@ -29,7 +44,7 @@ def save(session: Session, instance: ProcessInstance) -> None:
     """
     instance_id = instance.id  # read before flushing: a failed flush expires the row
     try:
-        session.flush()
+        _flush(session, instance)
     except StaleDataError as exc:
         raise ConflictError(f"instance {instance_id} was changed by someone else; reload and try again") from exc
 
@@ -56,9 +71,19 @@ def search(
     offset: int = 0,
     limit: int = 50,
     participant: tuple[str, Sequence[str]] | None = None,
+    business_key: str | None = None,
 ) -> tuple[Sequence[ProcessInstance], int]:
-    """One page of instances, newest first, and the total; ``participant`` (user, groups) keeps only theirs."""
+    """One page of instances, newest first, and the total; ``participant`` (user, groups) keeps only theirs.
+
+    ``business_key`` matches exactly, or as a prefix when it ends with ``*``.
+    """
     stmt = select(ProcessInstance)
+    if business_key:
+        if business_key.endswith("*"):
+            prefix = business_key[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            stmt = stmt.where(ProcessInstance.business_key.like(prefix + "%", escape="\\"))
+        else:
+            stmt = stmt.where(ProcessInstance.business_key == business_key)
     if participant is not None:
         stmt = stmt.where(_takes_part(*participant))
     if process_key:
@@ -68,3 +93,16 @@ def search(
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(stmt.order_by(ProcessInstance.id.desc()).offset(offset).limit(limit)).all()
     return rows, total
+
+
+ACTIVE_STATUSES = ("running", "error", "suspended")
+
+
+def active_with_business_key(session: Session, process_key: str, business_key: str) -> ProcessInstance | None:
+    """The unfinished instance of a process holding a business key, if any."""
+    stmt = select(ProcessInstance).where(
+        ProcessInstance.process_key == process_key,
+        ProcessInstance.business_key == business_key,
+        ProcessInstance.status.in_(ACTIVE_STATUSES),
+    )
+    return session.scalars(stmt).first()

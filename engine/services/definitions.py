@@ -111,7 +111,7 @@ def _deploy_set(session: Session, files: Sequence[tuple[str, bytes]], actor: str
             results.append(DeployResult(process.key, latest.version, False))
             continue
         meta: dict[str, Any] = dict(process.task_meta)
-        meta[""] = {"start_groups": process.start_groups}
+        meta[""] = {"start_groups": process.start_groups, **process.process_meta}
         version = repo.add(
             session,
             ProcessVersion(

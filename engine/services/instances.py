@@ -14,7 +14,7 @@ from engine.models import HumanTask, ProcessInstance, TaskComment
 from engine.repositories import audit
 from engine.repositories import instances as repo
 from engine.repositories import tasks as tasks_repo
-from engine.services import definitions, forms, people, projection
+from engine.services import business_keys, definitions, forms, people, projection
 from engine.services.forms import unstorable
 from engine.services.present import instance_detail, task_detail, task_summary
 from engine.views import CommentView, InstanceDetail, TaskDetail, TaskSummary, UserView
@@ -23,15 +23,25 @@ MANAGERS = ("manager", "admin")
 
 
 def start_instance(
-    session: Session, key: str, actor: str, data: Mapping[str, Any] | None = None, title: str | None = None
+    session: Session,
+    key: str,
+    actor: str,
+    data: Mapping[str, Any] | None = None,
+    title: str | None = None,
+    business_key: str | None = None,
 ) -> InstanceDetail:
-    """Start the latest version of a process with initial data and a title.
+    """Start the latest version of a process with initial data, a title and a business key.
+
+    Without a ``business_key``, the instance takes the value of the variable its diagram names as
+    business key as soon as that variable has one (from ``data`` or a later form).
 
     :raises NotFoundError: no such process.
     :raises PermissionDeniedError: the process names starter groups the actor is not in.
-    :raises InvalidInputError: data is not an object or the title is too long.
+    :raises InvalidInputError: data is not an object, the title is too long or the business key is bad.
+    :raises ConflictError: an unfinished instance of the process holds the business key.
     """
     user = people.actor(session, actor)
+    business_key = business_keys.checked(business_key)
     if data is not None and not isinstance(data, Mapping):
         raise InvalidInputError("data must be an object", [FieldProblem("data", "must be an object")])
     if reason := unstorable(data) or unstorable(title):
@@ -42,6 +52,8 @@ def start_instance(
     starters = version.task_meta.get("", {}).get("start_groups") or []
     if starters and not (set(starters) & set(user.groups)) and not user.has_role(*MANAGERS):
         raise PermissionDeniedError(f"{actor} may not start {key}: only {', '.join(starters)}")
+    if business_key is not None:
+        business_keys.ensure_free(session, key, business_key)
     initial = serializer.to_jsonable(dict(data or {}))
     spec, subs = definitions.spec_for(session, version.id)
     workflow = runner.create_workflow(spec, subs, initial)
@@ -52,6 +64,7 @@ def start_instance(
             process_key=key,
             version=version.version,
             title=(title or "").strip() or f"{version.name} {utcnow():%Y-%m-%d %H:%M}",
+            business_key=business_key,
             status="running",
             data=initial,
             workflow="{}",
@@ -59,7 +72,15 @@ def start_instance(
             started_at=utcnow(),
         ),
     )
-    audit.record(session, "started", actor, instance.id, key, None, {"data": initial, "version": version.version})
+    audit.record(
+        session,
+        "started",
+        actor,
+        instance.id,
+        key,
+        None,
+        {"data": initial, "version": version.version, "business_key": business_key},
+    )
     _advance(session, instance, workflow, actor, lambda: runner.run_steps(workflow, projection.PRUNE_DEPTH))
     return instance_detail(session, instance)
 
@@ -373,10 +394,12 @@ def list_instances(
     page: int = 1,
     per_page: int = 50,
     actor: str | None = None,
+    business_key: str | None = None,
 ) -> tuple[list[InstanceDetail], int]:
     """Return one page of instances, newest first, and the total count.
 
     With an ``actor`` who is not a manager or owner, only instances they take part in are listed.
+    ``business_key`` matches exactly, or as a prefix when it ends with ``*``.
 
     :raises InvalidInputError: bad page or status.
     :raises PermissionDeniedError: unknown actor.
@@ -392,5 +415,8 @@ def list_instances(
         user = people.actor(session, actor)
         if not user.has_role(*MANAGERS, "owner"):
             participant = (user.name, list(user.groups))
-    rows, total = repo.search(session, process_key, status, (page - 1) * per_page, per_page, participant)
+    if business_key is not None and len(business_key) > business_keys.MAX_LENGTH + 1:
+        message = f"at most {business_keys.MAX_LENGTH} characters"
+        raise InvalidInputError(f"business_key: {message}", [FieldProblem("business_key", message)])
+    rows, total = repo.search(session, process_key, status, (page - 1) * per_page, per_page, participant, business_key)
     return [instance_detail(session, row, with_tasks=False) for row in rows], total

@@ -85,4 +85,5 @@ def instance_detail(session: Session, instance: ProcessInstance, with_tasks: boo
         completed_elements=tuple(instance.completed_elements or ()),
         active_elements=active,
         timers=timers,
+        business_key=instance.business_key,
     )

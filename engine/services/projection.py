@@ -13,7 +13,7 @@ from engine.repositories import audit
 from engine.repositories import instances as instances_repo
 from engine.repositories import tasks as tasks_repo
 from engine.repositories import timers as timers_repo
-from engine.services import definitions
+from engine.services import business_keys, definitions
 
 PRUNE_DEPTH = 50
 
@@ -56,6 +56,7 @@ def save(session: Session, instance: ProcessInstance, workflow: Any, actor: str)
     meta = task_meta(session, instance)
     data = serializer.to_jsonable(runner.current_data(workflow))
     instance.data = data
+    business_keys.adopt_from_data(session, instance, meta.get("", {}).get("business_key_field"), actor)
     completed, _active, _failed = runner.element_states(workflow)
     instance.completed_elements = sorted(set(instance.completed_elements or []) | completed)
     if instance.status not in ("error", "suspended", "terminated"):

@@ -70,6 +70,7 @@ INSTANCE_SUMMARY_PROPERTIES: dict[str, Any] = {
     "process_name": _string(),
     "version": _integer(),
     "title": _string(),
+    "business_key": _string(nullable=True),
     "status": _string(enum=INSTANCE_STATUSES),
     "started_at": _when(),
     "ended_at": _when(nullable=True),
@@ -171,6 +172,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {
             "title": _string(nullable=True, maxLength=300, description="defaults to the process name and time"),
             "data": {**ANY_OBJECT, "description": "initial process data"},
+            "business_key": _string(
+                nullable=True,
+                maxLength=200,
+                description="your identifier of what the instance is about; unique among the process's unfinished "
+                "instances (409 when taken)",
+            ),
         },
     },
     "Terminate": {"type": "object", "properties": {"reason": _string(maxLength=2000)}},
@@ -276,6 +283,7 @@ def instance_summary_json(instance: InstanceDetail) -> dict[str, Any]:
         "process_name": instance.process_name,
         "version": instance.version,
         "title": instance.title,
+        "business_key": instance.business_key,
         "status": instance.status,
         "started_at": iso(instance.started_at),
         "ended_at": iso(instance.ended_at),

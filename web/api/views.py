@@ -109,7 +109,7 @@ def deploy() -> Any:
     response="Instance",
     status=201,
     body="StartInstance",
-    errors=(403, 404, 422),
+    errors=(403, 404, 409, 422),
 )
 @login_required  # type: ignore[misc]
 def start_instance(key: str) -> Any:
@@ -117,7 +117,8 @@ def start_instance(key: str) -> Any:
     body = json_body()
     title = string_field(body, "title")
     data = object_field(body, "data")
-    instance = commit_change(instances.start_instance, key, data, title)
+    business_key = string_field(body, "business_key")
+    instance = commit_change(instances.start_instance, key, data, title, business_key)
     return _created(instance_json(instance), url_for("api.get_instance", instance_id=instance.id))
 
 
@@ -130,6 +131,11 @@ def start_instance(key: str) -> Any:
     params=(
         query("process", {"type": "string"}, "a process key"),
         query("status", {"type": "string", "enum": INSTANCE_STATUSES}),
+        query(
+            "business_key",
+            {"type": "string", "maxLength": 201},
+            "a business key; a trailing * matches every key starting with the text before it",
+        ),
         query("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}),
         query("per_page", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
     ),
@@ -140,7 +146,13 @@ def list_instances() -> Any:
     page = int_arg("page", 1, maximum=1_000_000) or 1
     per_page = int_arg("per_page", 50, maximum=500) or 50
     items, total = instances.list_instances(
-        get_session(), str_arg("process"), str_arg("status"), page, per_page, current_user.name
+        get_session(),
+        str_arg("process"),
+        str_arg("status"),
+        page,
+        per_page,
+        current_user.name,
+        str_arg("business_key"),
     )
     return jsonify(
         {

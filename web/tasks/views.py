@@ -263,7 +263,7 @@ def _may_start(process: Any) -> bool:
 @login_required  # type: ignore[misc]
 def start() -> Any:
     processes = [p for p in definitions.list_processes(get_session()) if _may_start(p)]
-    return render_template("tasks/start.html", processes=processes, errors={}, titles={})
+    return render_template("tasks/start.html", processes=processes, errors={}, values={})
 
 
 @bp.route("/start/<key>", methods=["POST"])
@@ -271,14 +271,22 @@ def start() -> Any:
 def start_instance(key: str) -> Any:
     session = get_session()
     title = request.form.get("title", "").strip()
+    business_key = request.form.get("business_key", "").strip()
     try:
-        started = instances.start_instance(session, key, current_user.name, {}, title or None)
+        started = instances.start_instance(session, key, current_user.name, {}, title or None, business_key or None)
         session.commit()
-    except InvalidInputError:
+    except (InvalidInputError, ConflictError) as exc:
         session.rollback()
         processes = [p for p in definitions.list_processes(session) if _may_start(p)]
-        errors = {key: _("Enter at most 300 characters.")}
-        return render_template("tasks/start.html", processes=processes, errors=errors, titles={key: title}), 422
+        if isinstance(exc, ConflictError):
+            errors = {key: {"business_key": _("An open instance of this process already has this business key.")}}
+        elif any(p.field == "business_key" for p in exc.problems):
+            errors = {key: {"business_key": _("Enter at most 200 characters.")}}
+        else:
+            errors = {key: {"title": _("Enter at most 300 characters.")}}
+        values = {key: {"title": title, "business_key": business_key}}
+        status = 409 if isinstance(exc, ConflictError) else 422
+        return render_template("tasks/start.html", processes=processes, errors=errors, values=values), status
     send_pending(current_app._get_current_object())
     flash(_("Started “%(title)s”.", title=started.title), "success")
     for task in started.tasks:
