@@ -52,6 +52,10 @@ class FormFieldView:
     minlength: int | None = None
     maxlength: int | None = None
     readonly: bool = False
+    # Declared in the diagram's field properties (see engine/bpmn/form_rules.py).
+    required_if: tuple[str, tuple[str, ...]] | None = None
+    required_group: str | None = None
+    not_before_today: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class TaskSummary:
     created_at: datetime
     completed_at: datetime | None = None
     completed_by: str | None = None
+    # The item the task is about (an applicant's name) when its step runs once per item.
+    subject: str | None = None
 
     def is_overdue(self, now: datetime) -> bool:
         """Tell whether the task is open past its due time."""
@@ -88,6 +94,8 @@ class TaskDetail:
     documentation: str
     instance_data: dict[str, Any]
     submitted: dict[str, Any] | None = None
+    # Why the task came back to its group (a send-back's reason), if it did.
+    reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine.bpmn import integration, lanes, serializer
+from engine.bpmn import form_rules, integration, lanes, serializer
 from engine.bpmn.scripting import ScriptCompileError, compile_expression, compile_script
 from engine.errors import DefinitionError, DefinitionProblem
 
@@ -147,10 +147,29 @@ def _form_fields(task: Any) -> list[dict[str, Any]]:
                     {"id": v.get("id") or "", "name": v.get("name") or v.get("id") or ""}
                     for v in xml_field.iterfind("camunda:value", NS)
                 ],
+                "properties": _properties(xml_field),
                 "line": xml_field.sourceline,
             }
         )
     return fields
+
+
+def _properties(element: Any) -> dict[str, str]:
+    """The ``camunda:properties`` of an element, by name (form fields name them by ``id``)."""
+    found = element.findall("camunda:properties/camunda:property", NS)
+    found += element.findall("bpmn:extensionElements/camunda:properties/camunda:property", NS)
+    return {name: p.get("value") or "" for p in found if (name := p.get("name") or p.get("id"))}
+
+
+def _scope_property(task: Any, name: str) -> str | None:
+    """A property of the task, else of the nearest sub-process or process around it."""
+    scopes = (f"{{{BPMN_NS}}}subProcess", f"{{{BPMN_NS}}}process")
+    element = task
+    while element is not None:
+        if (element is task or element.tag in scopes) and (value := _properties(element).get(name)):
+            return value
+        element = element.getparent()
+    return None
 
 
 def _lane_index(root: Any) -> dict[str, str]:
@@ -180,6 +199,9 @@ def _task_meta(doc: _Doc) -> dict[str, dict[str, Any]]:
                 "priority": task.get(f"{{{CAMUNDA_NS}}}priority"),
                 "lane": lane_of.get(element_id),
                 "form": _form_fields(task),
+                # What the task is about (a multi-instance item) and why it came back, as variable names.
+                "item_field": _scope_property(task, "itemField"),
+                "reason_field": _properties(task).get("returnReason") or None,
                 "line": task.sourceline,
             }
     return meta
@@ -321,6 +343,10 @@ class _Checker:
         seen: set[str] = set()
         for spec in meta["form"]:
             self._form_field(task, spec, seen)
+        by_id = {spec["id"]: spec for spec in meta["form"]}
+        for spec in meta["form"]:
+            for message in form_rules.check(spec, by_id):
+                self.problems.append(DefinitionProblem(self.doc.name, task.get("id"), spec["line"], message))
 
     def _form_field(self, task: Any, spec: dict[str, Any], seen: set[str]) -> None:
         fid = spec["id"]

@@ -80,6 +80,10 @@ class HumanTask(Base):
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # The task's own data when it became ready (a multi-instance task sees its own item here).
     context: Mapped[dict[str, Any] | None] = mapped_column(JSONType, deferred=True)
+    # What the task is about when its step runs once per item (an applicant's name), from the diagram's itemField.
+    subject: Mapped[str | None] = mapped_column(String(300))
+    # Why the task came back (a send-back's reason), from the variable the diagram names in returnReason.
+    reason: Mapped[str | None] = mapped_column(Text, deferred=True)
 
 
 class TaskCandidate(Base):

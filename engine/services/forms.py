@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from engine.bpmn import form_rules
 from engine.errors import FieldProblem, InvalidInputError
 from engine.views import FormFieldView, FormOption
 
@@ -38,6 +39,9 @@ def field_views(form: Sequence[Mapping[str, Any]]) -> tuple[FormFieldView, ...]:
                 minlength=_int(constraints.get("minlength")),
                 maxlength=_int(constraints.get("maxlength")),
                 readonly="readonly" in constraints,
+                required_if=(c.field, c.values) if (c := form_rules.required_if(spec)) else None,
+                required_group=form_rules.required_group(spec),
+                not_before_today=form_rules.not_before_today(spec),
             )
         )
     return tuple(views)
@@ -141,9 +145,10 @@ def _check_limits(spec: Mapping[str, Any], value: Any) -> str | None:
     return None
 
 
-def validate(form: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the data converted to each field's type.
+def validate(form: Sequence[Mapping[str, Any]], data: Mapping[str, Any], today: date | None = None) -> dict[str, Any]:
+    """Return the data converted to each field's type, checked against the form's constraints and rules.
 
+    :param today: the team's date, for fields that must not lie in the past (none checked without it).
     :raises InvalidInputError: with one problem per failing field (unknown fields included).
     """
     if not isinstance(data, Mapping):
@@ -178,6 +183,30 @@ def validate(form: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -> dict
             problems.append(FieldProblem(field_id, message))
             continue
         result[field_id] = value
+    if not problems:
+        problems = _rule_problems(form, result, today)
     if problems:
         raise InvalidInputError("; ".join(f"{p.field}: {p.message}" for p in problems), problems)
     return result
+
+
+def _rule_problems(
+    form: Sequence[Mapping[str, Any]], values: Mapping[str, Any], today: date | None
+) -> list[FieldProblem]:
+    """Check the diagram's conditional rules on data that already passed each field's own checks."""
+    problems: list[FieldProblem] = []
+    groups: dict[str, list[str]] = {}
+    for spec in form:
+        field_id = spec["id"]
+        value = values.get(field_id)
+        condition = form_rules.required_if(spec)
+        if condition is not None and condition.holds(values) and not form_rules.filled(value):
+            problems.append(FieldProblem(field_id, "is required with this choice"))
+        if today is not None and form_rules.not_before_today(spec) and value and str(value) < today.isoformat():
+            problems.append(FieldProblem(field_id, "must not be in the past"))
+        if (group := form_rules.required_group(spec)) is not None:
+            groups.setdefault(group, []).append(field_id)
+    for members in groups.values():
+        if not any(form_rules.filled(values.get(m)) for m in members):
+            problems.append(FieldProblem(members[0], "needs at least one of its group"))
+    return problems

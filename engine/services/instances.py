@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -238,10 +239,14 @@ def assign_task(session: Session, task_id: int, actor: str, user_name: str) -> T
     return task_summary(session, task)
 
 
-def complete_task(session: Session, task_id: int, actor: str, data: Mapping[str, Any]) -> TaskSummary:
+def complete_task(
+    session: Session, task_id: int, actor: str, data: Mapping[str, Any], today: date | None = None
+) -> TaskSummary:
     """Complete a task with form data, then run the instance on to its next wait.
 
     A member of the task's group may complete an unclaimed task, which claims it.
+
+    :param today: the team's date, for date fields that must not lie in the past.
 
     :raises NotFoundError: no such task.
     :raises PermissionDeniedError: the actor is not in the task's group.
@@ -256,7 +261,7 @@ def complete_task(session: Session, task_id: int, actor: str, data: Mapping[str,
         raise PermissionDeniedError(f"{actor} is not in the group of task {task_id}")
     if task.assignee not in (None, actor) and not manager:
         raise ConflictError(f"task {task_id} is claimed by {task.assignee}")
-    values = forms.validate(task.form, data)
+    values = forms.validate(task.form, data, today)
     workflow = projection.load(session, instance)
     now = utcnow()
     task.status, task.completed_at, task.completed_by = "completed", now, actor

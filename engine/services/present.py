@@ -30,6 +30,7 @@ def summary_from_row(task: HumanTask, title: str, process_name: str) -> TaskSumm
         created_at=task.created_at,
         completed_at=task.completed_at,
         completed_by=task.completed_by,
+        subject=task.subject,
     )
 
 
@@ -47,9 +48,11 @@ def task_detail(session: Session, task: HumanTask) -> TaskDetail:
         summary=task_summary(session, task),
         form=forms.field_views(task.form),
         documentation=task.documentation,
-        # The task's own data wins: in a multi-instance step it holds this task's item.
-        instance_data={**(instance.data or {}), **(task.context or {})},
+        # The task's own data as it became ready: in a step run once per item (an applicant) it holds that
+        # item's values, never another item's. Only rows older than the context column fall back.
+        instance_data=dict(task.context) if task.context is not None else dict(instance.data or {}),
         submitted=task.submitted,
+        reason=task.reason,
     )
 
 

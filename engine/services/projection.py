@@ -112,6 +112,8 @@ def _sync_tasks(session: Session, instance: ProcessInstance, workflow: Any, meta
             documentation=info.get("documentation") or "",
             created_at=now,
             context=serializer.to_jsonable(data),
+            subject=_text_of(data, info.get("item_field"), 300),
+            reason=_text_of(data, info.get("reason_field"), 4000),
         )
         tasks_repo.add(session, row, groups)
         audit.record(
@@ -123,6 +125,14 @@ def _sync_tasks(session: Session, instance: ProcessInstance, workflow: Any, meta
             task.element_id,
             {"task_id": row.id, "name": row.name, "group": row.group_id, "assignee": row.assignee},
         )
+
+
+def _text_of(data: dict[str, Any], name: str | None, limit: int) -> str | None:
+    """The text of a variable the diagram names, or None when it is unset or empty."""
+    value = data.get(name) if name else None
+    if value is None or isinstance(value, dict | list) or not str(value).strip():
+        return None
+    return str(value).strip()[:limit]
 
 
 def _evaluated_raw(value: Any, data: dict[str, Any]) -> Any:

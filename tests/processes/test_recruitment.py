@@ -291,3 +291,28 @@ def test_plan_form_rejects_bad_input(deployed: Any, session: Any, users: dict[st
 @pytest.mark.parametrize(("level", "rounds"), [("junior", 1), ("senior", 2), ("manager", 3)])
 def test_interview_rounds_table(level: str, rounds: int) -> None:
     assert evaluate_decision(ROUNDS_TABLE, {"level": level}) == {"interview_rounds": rounds}
+
+
+def test_each_applicants_task_holds_only_that_applicants_data(
+    deployed: Any, session: Any, users: dict[str, str]
+) -> None:
+    instance_id = start(session, users, "李明\n赵磊")
+    complete(
+        session,
+        users,
+        instance_id,
+        "Task_ScreenResume",
+        "hr",
+        {"resume_result": "pass", "resume_notes": "李明：经验丰富"},
+    )
+    phone, screening = (
+        open_tasks(session, instance_id, "Task_PhoneInterview"),
+        open_tasks(session, instance_id, "Task_ScreenResume"),
+    )
+    assert [t.subject for t in phone] == ["李明"] and [t.subject for t in screening] == ["赵磊"]
+    zhao = instances.get_task(session, screening[0].id, users["hr"])
+    assert zhao.instance_data["applicant_name"] == "赵磊"
+    assert zhao.instance_data.get("resume_result") is None
+    assert not zhao.instance_data.get("resume_notes")
+    li = instances.get_task(session, phone[0].id, users["hr"])
+    assert (li.instance_data["applicant_name"], li.instance_data["resume_result"]) == ("李明", "pass")

@@ -95,6 +95,8 @@ class DiagramNames:
     elements: dict[str, str] = field(default_factory=dict)
     fields: dict[str, str] = field(default_factory=dict)
     options: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Fields the diagram keeps out of key data (property keyData = false).
+    not_key: set[str] = field(default_factory=set)
 
     def value_text(self, key: str, value: Any) -> str:
         if isinstance(value, bool):
@@ -123,6 +125,9 @@ def diagram_names(xml: str) -> DiagramNames:
             values = {v.get("id", ""): v.get("name") or v.get("id", "") for v in element.iter(f"{CAMUNDA}value")}
             if values:
                 names.options.setdefault(element_id, {}).update(values)
+            for prop in element.iterfind(f"{CAMUNDA}properties/{CAMUNDA}property"):
+                if (prop.get("id") or prop.get("name")) == "keyData" and prop.get("value") == "false":
+                    names.not_key.add(element_id)
         elif element.tag.startswith(BPMN) and element_id and name:
             names.elements[element_id] = name
     return names

@@ -8,7 +8,8 @@ from typing import Any
 from flask import render_template
 from flask_login import current_user
 
-from engine import FieldProblem, audit, definitions, instances, people
+from engine import FieldProblem, audit, definitions, instances, people, task_queue
+from engine.views import EventView, TaskSummary
 from web.db import get_session
 from web.tasks.display import as_input, diagram_names, field_value, history, problem_text
 
@@ -52,9 +53,20 @@ def render_task_page(
     known = {f.id for f in detail.form}
     form_errors = [f"{p.field}: {problem_text(p.message)}" for p in problems if p.field not in known]
 
+    # The task's own data: in a step run once per item it is that item's (an applicant's), not the instance's.
     # Variables a form of the diagram names come first; the others (set by scripts and decisions) fold away.
-    shown_data = [(k, v) for k, v in instance.data.items() if not k.startswith(HIDDEN_DATA)]
-    key_data = [(names.fields[k], names.value_text(k, v)) for k, v in shown_data if k in names.fields]
+    # Lists and records (the list of every applicant) mean nothing to a reader and may hold other items.
+    shown_data = [
+        (k, v)
+        for k, v in detail.instance_data.items()
+        if not k.startswith(HIDDEN_DATA) and not isinstance(v, dict | list)
+    ]
+    # Fields nobody has decided yet stay out, as do those the diagram keeps out of key data.
+    key_data = [
+        (names.fields[k], names.value_text(k, v))
+        for k, v in shown_data
+        if k in names.fields and k not in names.not_key and v not in (None, "")
+    ]
     other_data = [(k, names.value_text(k, v)) for k, v in shown_data if k not in names.fields]
     diagram = {
         "xml": xml,
@@ -68,6 +80,7 @@ def render_task_page(
         else []
     )
     workable = summary.status == "open" and instance.status == "running"
+    siblings = task_queue.list_tasks(session, instance_id=instance.id)
     return render_template(
         "tasks/task.html",
         detail=detail,
@@ -80,11 +93,19 @@ def render_task_page(
         submitted_rows=submitted_rows,
         diagram=diagram,
         workable=workable,
-        history=history(audit.list_events(session, instance.id), names, users, None),
+        history=history(_own_events(audit.list_events(session, instance.id), summary, siblings), names, users, None),
         user_names=users,
         group_names=people.group_names(session),
         invalid=bool(problems),
     ), status
+
+
+def _own_events(events: list[EventView], task: TaskSummary, tasks: Sequence[TaskSummary]) -> list[EventView]:
+    """Leave out the events of other items' tasks (another applicant's screening) from an item's task page."""
+    if task.subject is None:
+        return events
+    subjects = {t.id: t.subject for t in tasks}
+    return [e for e in events if subjects.get((e.data or {}).get("task_id"), task.subject) in (None, task.subject)]
 
 
 def _checked(value: Any) -> bool:

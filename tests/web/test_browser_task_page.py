@@ -1,0 +1,127 @@
+"""The task page staff trust, in Debian's chromium: each applicant's own data, outcomes, rules, rounds.
+
+Screenshots in both languages go to pytest-playwright's ``output_path`` (``test-results/<test>/``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+pytest.importorskip("playwright.sync_api")
+
+from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E402
+
+from engine import instances, task_queue  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+DIST = ROOT / "web" / "static" / "dist"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not (DIST / "viewer.js").is_file(), reason="web/static/dist is not built"),
+]
+LOCALES = {"zh": "zh-CN", "en": "en-US"}
+PHONE = {"width": 375, "height": 812}
+
+
+@pytest.fixture
+def app(csrf_app: Flask) -> Flask:
+    return csrf_app
+
+
+@pytest.fixture
+def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
+    opened: list[BrowserContext] = []
+    yield opened
+    for context in opened:
+        context.close()
+
+
+def _page(contexts: list[BrowserContext], browser: Browser, lang: str, phone: bool = False) -> Page:
+    context = browser.new_context(
+        locale=LOCALES[lang],
+        viewport=PHONE if phone else {"width": 1280, "height": 900},
+        is_mobile=phone,
+        has_touch=phone,
+    )
+    contexts.append(context)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return page
+
+
+def _login(page: Page, base: str, user: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#username", user)
+    page.fill("#password", "demo")
+    page.click("main form button[type=submit]")
+    expect(page.locator("#queues")).to_be_visible()
+
+
+def _engine(app: Flask, work: Any) -> Any:
+    """Run engine calls in one committed unit of work (the steps before the page under test)."""
+    with app.extensions["engine"]["session_factory"].begin() as session:
+        return work(session)
+
+
+def _open(session: Any, instance_id: int, element_id: str) -> list[Any]:
+    tasks = task_queue.list_tasks(session, instance_id=instance_id, status="open")
+    return sorted((t for t in tasks if t.element_id == element_id), key=lambda t: t.id)
+
+
+def _do(app: Flask, instance_id: int, element_id: str, user: str, data: dict[str, Any], nth: int = 0) -> None:
+    def work(session: Any) -> None:
+        instances.complete_task(session, _open(session, instance_id, element_id)[nth].id, user, data)
+
+    _engine(app, work)
+
+
+def _recruitment_with_applicants(app: Flask, names: str) -> int:
+    instance = _engine(app, lambda s: instances.start_instance(s, "recruitment", "lead", title="招聘 销售专员"))
+    plan = {"position": "销售专员", "level": "junior", "headcount": 1, "requirements": "两年以上销售经验"}
+    _do(app, instance.id, "Task_DraftPlan", "lead", plan)
+    _do(app, instance.id, "Task_PostJob", "hr", {"posting_date": "2030-01-06", "posting_links": "招聘网站"})
+    _do(app, instance.id, "Task_CollectApplicants", "hr", {"applicant_names": names})
+    return int(instance.id)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_each_applicants_task_page_shows_only_that_applicant(
+    app: Flask, browser: Browser, contexts: list[BrowserContext], live_server: str, output_path: str, lang: str
+) -> None:
+    out = Path(output_path)
+    out.mkdir(parents=True, exist_ok=True)
+    instance_id = _recruitment_with_applicants(app, "李明\n赵磊\n王芳")
+    _do(app, instance_id, "Task_ScreenResume", "hr", {"resume_result": "pass", "resume_notes": "李明：经验丰富"})
+
+    page = _page(contexts, browser, lang)
+    _login(page, live_server, "hr")
+    rows = page.locator("#queue-groups tr.task-row", has_text="简历筛选")
+    expect(rows).to_have_count(2)
+    expect(rows.locator(".task-subject")).to_have_text(["赵磊", "王芳"])
+    expect(page.locator("#queue-groups tr.task-row", has_text="电话面试").locator(".task-subject")).to_have_text("李明")
+    page.screenshot(path=str(out / f"queue-applicants-{lang}.png"), full_page=True)
+
+    rows.filter(has_text="赵磊").locator("a.task-link").click()
+    expect(page.locator("h1")).to_have_text("简历筛选 · 赵磊")
+    assert "赵磊" in page.title()
+    side = page.locator(".task-side")
+    expect(side.locator("#key-data")).not_to_contain_text("李明")
+    expect(side.locator("#key-data")).not_to_contain_text("王芳")
+    expect(side.locator("#key-data")).not_to_contain_text("通过")
+    expect(side.locator(".history")).not_to_contain_text("经验丰富")
+    expect(page.locator("#f-resume_result")).to_have_value("")
+    expect(page.locator("#f-resume_notes")).to_have_value("")
+    page.screenshot(path=str(out / f"task-applicant-{lang}.png"), full_page=True)
+
+    page.goto(f"{live_server}/")
+    page.locator("#queue-groups tr.task-row", has_text="电话面试").locator("a.task-link").click()
+    expect(page.locator("h1")).to_have_text("电话面试 · 李明")
+    expect(side.locator("#key-data")).to_contain_text("经验丰富")
+    expect(side.locator("#key-data")).not_to_contain_text("赵磊")
+    expect(side.locator(".history .history-task_created")).to_have_count(5)  # 3 before the applicants, 2 of his own
