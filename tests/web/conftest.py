@@ -105,6 +105,15 @@ def live_server(app: Flask) -> Iterator[str]:
     thread.join(timeout=5)
 
 
+@pytest.fixture
+def contexts(browser: Any) -> Iterator[list[Any]]:
+    """Browser contexts opened by a browser test, closed after it."""
+    opened: list[Any] = []
+    yield opened
+    for context in opened:
+        context.close()
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict[str, Any]:
     """Launch Debian's chromium; playwright cannot download its own browsers here."""

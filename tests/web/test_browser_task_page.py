@@ -5,7 +5,6 @@ Screenshots in both languages go to pytest-playwright's ``output_path`` (``test-
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,8 @@ from flask import Flask
 
 pytest.importorskip("playwright.sync_api")
 
-from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E402
+from browser import login, new_page  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, expect  # noqa: E402
 
 from engine import instances, task_queue  # noqa: E402
 
@@ -25,42 +25,11 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not (DIST / "viewer.js").is_file(), reason="web/static/dist is not built"),
 ]
-LOCALES = {"zh": "zh-CN", "en": "en-US"}
-PHONE = {"width": 375, "height": 812}
 
 
 @pytest.fixture
 def app(csrf_app: Flask) -> Flask:
     return csrf_app
-
-
-@pytest.fixture
-def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
-    opened: list[BrowserContext] = []
-    yield opened
-    for context in opened:
-        context.close()
-
-
-def _page(contexts: list[BrowserContext], browser: Browser, lang: str, phone: bool = False) -> Page:
-    context = browser.new_context(
-        locale=LOCALES[lang],
-        viewport=PHONE if phone else {"width": 1280, "height": 900},
-        is_mobile=phone,
-        has_touch=phone,
-    )
-    contexts.append(context)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return page
-
-
-def _login(page: Page, base: str, user: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", user)
-    page.fill("#password", "demo")
-    page.click("main form button[type=submit]")
-    expect(page.locator("#queues")).to_be_visible()
 
 
 def _engine(app: Flask, work: Any) -> Any:
@@ -99,8 +68,8 @@ def test_each_applicants_task_page_shows_only_that_applicant(
     instance_id = _recruitment_with_applicants(app, "李明\n赵磊\n王芳")
     _do(app, instance_id, "Task_ScreenResume", "hr", {"resume_result": "pass", "resume_notes": "李明：经验丰富"})
 
-    page = _page(contexts, browser, lang)
-    _login(page, live_server, "hr")
+    page = new_page(contexts, browser, lang)
+    login(page, live_server, "hr")
     rows = page.locator("#queue-groups tr.task-row", has_text="简历筛选")
     expect(rows).to_have_count(2)
     expect(rows.locator(".task-subject")).to_have_text(["赵磊", "王芳"])

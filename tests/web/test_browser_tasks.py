@@ -6,7 +6,6 @@ Screenshots of the queue and of a task page, in both languages and on a phone, g
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from flask import Flask
 
 pytest.importorskip("playwright.sync_api")
 
+from browser import PHONE, login, new_page  # noqa: E402
 from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,44 +26,12 @@ pytestmark = [
         reason="web/static/dist is not built: run `npm ci && npm run build` in web/",
     ),
 ]
-LOCALES = {"zh": "zh-CN", "en": "en-US"}
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
 def app(csrf_app: Flask) -> Flask:
     """Serve the browser tests with CSRF protection on, as in production (``live_server`` uses ``app``)."""
     return csrf_app
-
-
-@pytest.fixture
-def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
-    """Browser contexts opened by a test, closed after it."""
-    opened: list[BrowserContext] = []
-    yield opened
-    for context in opened:
-        context.close()
-
-
-def _page(contexts: list[BrowserContext], browser: Browser, lang: str, phone: bool = False) -> Page:
-    context = browser.new_context(
-        locale=LOCALES[lang],
-        viewport=PHONE if phone else {"width": 1280, "height": 900},
-        is_mobile=phone,
-        has_touch=phone,
-    )
-    contexts.append(context)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return page
-
-
-def _login(page: Page, base: str, user: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", user)
-    page.fill("#password", "demo")
-    page.click("main form button[type=submit]")
-    expect(page.locator("#queues")).to_be_visible()
 
 
 def _record_complaint(page: Page, base: str, title: str) -> None:
@@ -87,8 +55,8 @@ def test_service_records_claims_and_completes_first_response(
 ) -> None:
     out = Path(output_path)
     out.mkdir(parents=True, exist_ok=True)
-    page = _page(contexts, browser, lang)
-    _login(page, live_server, "service")
+    page = new_page(contexts, browser, lang)
+    login(page, live_server, "service")
     title = f"延迟交付投诉 {lang}"
     _record_complaint(page, live_server, title)
 
@@ -119,8 +87,8 @@ def test_service_records_claims_and_completes_first_response(
     page.goto(f"{live_server}/completed")
     expect(page.locator("tbody tr")).to_have_count(2)
 
-    phone = _page(contexts, browser, lang, phone=True)
-    _login(phone, live_server, "service")
+    phone = new_page(contexts, browser, lang, phone=True)
+    login(phone, live_server, "service")
     phone.screenshot(path=str(out / f"queue-phone-{lang}.png"), full_page=True)
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"] + 1, f"the queue scrolls sideways on a phone ({width}px)"
@@ -129,8 +97,8 @@ def test_service_records_claims_and_completes_first_response(
 def test_missing_required_field_shows_the_error_beside_it(
     browser: Browser, contexts: list[BrowserContext], live_server: str
 ) -> None:
-    page = _page(contexts, browser, "zh")
-    _login(page, live_server, "service")
+    page = new_page(contexts, browser, "zh")
+    login(page, live_server, "service")
     page.goto(f"{live_server}/start")
     page.locator("#start-complaint button[type=submit]").click()
     page.fill("#f-customer_contact", "13800000000")
@@ -145,8 +113,8 @@ def test_missing_required_field_shows_the_error_beside_it(
 
 
 def test_language_switch_changes_the_page(browser: Browser, contexts: list[BrowserContext], live_server: str) -> None:
-    page = _page(contexts, browser, "zh")
-    _login(page, live_server, "service")
+    page = new_page(contexts, browser, "zh")
+    login(page, live_server, "service")
     expect(page.locator("h1")).to_have_text("任务队列")
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     page.click("#lang-switch")
@@ -159,15 +127,15 @@ def test_language_switch_changes_the_page(browser: Browser, contexts: list[Brows
 def test_user_of_another_group_does_not_see_the_task(
     browser: Browser, contexts: list[BrowserContext], live_server: str
 ) -> None:
-    service = _page(contexts, browser, "zh")
-    _login(service, live_server, "service")
+    service = new_page(contexts, browser, "zh")
+    login(service, live_server, "service")
     _record_complaint(service, live_server, "仅客服可见")
     row = service.locator("#queue-groups tr.task-row", has_text="仅客服可见")
     expect(row).to_have_count(1)
     task_url = row.locator("a.task-link").get_attribute("href")
 
-    sales = _page(contexts, browser, "en")
-    _login(sales, live_server, "sales")
+    sales = new_page(contexts, browser, "en")
+    login(sales, live_server, "sales")
     expect(sales.locator("#heading-groups")).to_be_visible()
     expect(sales.locator("tr.task-row", has_text="仅客服可见")).to_have_count(0)
     response = sales.goto(f"{live_server}{task_url}")
@@ -176,13 +144,13 @@ def test_user_of_another_group_does_not_see_the_task(
 
 
 def test_queue_refreshes_without_a_reload(browser: Browser, contexts: list[BrowserContext], live_server: str) -> None:
-    watcher = _page(contexts, browser, "zh")
-    _login(watcher, live_server, "service")
+    watcher = new_page(contexts, browser, "zh")
+    login(watcher, live_server, "service")
     watcher.evaluate("window.stillHere = true")
     expect(watcher.locator("#count-groups")).to_have_text("0")
 
-    other = _page(contexts, browser, "zh")
-    _login(other, live_server, "service")
+    other = new_page(contexts, browser, "zh")
+    login(other, live_server, "service")
     _record_complaint(other, live_server, "刷新测试")
 
     watcher.evaluate("htmx.trigger(document.body, 'tasks-changed')")  # what the 30 s poll does
