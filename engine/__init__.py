@@ -14,7 +14,7 @@ from engine.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from engine.services import audit, definitions, instances, notifications, people, task_queue, timers
+from engine.services import audit, definitions, instances, notifications, people, task_queue, timers, tokens
 from engine.settings import EngineSettings
 
 __all__ = [
@@ -37,5 +37,6 @@ __all__ = [
     "people",
     "task_queue",
     "timers",
+    "tokens",
     "utcnow",
 ]

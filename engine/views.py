@@ -174,6 +174,8 @@ class UserView:
     groups: tuple[str, ...]
     roles: tuple[str, ...]
     email: str | None = None
+    # The user's credential stamp: it changes with the password, the roles or the active flag.
+    stamp: str = ""
 
     def has_role(self, *roles: str) -> bool:
         """Tell whether the user holds any of the roles (admin holds them all)."""
@@ -197,3 +199,18 @@ class CommentView:
     author: str
     text: str
     at: datetime
+
+
+@dataclass(frozen=True)
+class TokenView:
+    """A personal API token as its owner sees it (never the secret itself)."""
+
+    id: int
+    name: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+    def is_expired(self, now: datetime) -> bool:
+        """Tell whether the token has expired at ``now``."""
+        return self.expires_at is not None and self.expires_at <= now

@@ -85,6 +85,31 @@ def test_user_add_and_errors_exit_non_zero_with_one_line(cli) -> None:  # type: 
         assert len(lines) == 1 and words in lines[0], (args, result.output)
 
 
+def test_token_create_prints_a_token_the_api_accepts(cli) -> None:  # type: ignore[no-untyped-def]
+    from web import create_app
+
+    cli("demo")
+    created = cli("token", "create", "lead", "--name", "nightly report", "--expires", "30")
+    assert created.exit_code == 0, created.output
+    secret = created.output.strip().splitlines()[-1]
+    assert secret.startswith("tf_") and "expires" in created.output
+    app = create_app()
+    try:
+        client = app.test_client()
+        listed = client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {secret}"})
+        assert listed.status_code == 200, listed.get_data(as_text=True)
+        assert client.get("/api/v1/tasks", headers={"Authorization": "Bearer tf_other"}).status_code == 401
+    finally:
+        app.extensions["engine"]["db_engine"].dispose()
+    for args, message in [
+        (("nobody", "--name", "x"), "not found"),
+        (("lead", "--name", ""), "name:"),
+        (("lead", "--name", "x", "--expires", "0"), "expires_days:"),
+    ]:
+        failed = cli("token", "create", *args)
+        assert failed.exit_code == 1 and message in failed.output and "tf_" not in failed.output
+
+
 def test_deploy_reports_definition_problems(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "bad.bpmn"
     bad.write_text((DATA / "simple.bpmn").read_text().replace('candidateGroups="sales"', 'candidateGroups="x"'))

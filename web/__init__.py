@@ -46,6 +46,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAIL_SERVER=None,
         MAIL_PORT=25,
         MAIL_SENDER="teamflow@localhost",
+        BASIC_CACHE_SECONDS=60.0,
+        LOGIN_FAILURES_PER_NAME=5,
+        LOGIN_FAILURES_PER_ADDRESS=20,
+        LOGIN_FAILURE_WINDOW_SECONDS=300.0,
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env()
@@ -80,10 +84,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
 
+    from web.account import bp as account_bp
     from web.api import bp as api_bp
     from web.tasks import bp as tasks_bp
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(tasks_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie-authenticated writes

@@ -1,4 +1,4 @@
-"""Log people in and out (Flask-Login, hashed passwords), HTTP Basic for the API, roles and language."""
+"""Log people in and out (Flask-Login, hashed passwords), API tokens and HTTP Basic, roles and language."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import TooManyRequests
 
-from engine import PermissionDeniedError, people
+from engine import PermissionDeniedError, people, tokens
 from engine.views import UserView
 from web import LANGUAGES
-from web.db import get_session
+from web.credentials import BasicCache, FailureLimiter
+from web.db import get_session, unit_of_work
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -23,14 +25,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class CurrentUser(UserMixin):  # type: ignore[misc]
-    """The logged-in person, as Flask-Login needs them."""
+    """The logged-in person, as Flask-Login needs them.
+
+    ``via_basic`` is true when the request carried its own credentials (an API token or HTTP Basic).
+    """
 
     def __init__(self, view: UserView, via_basic: bool = False) -> None:
         self.view = view
         self.via_basic = via_basic
 
     def get_id(self) -> str:
-        return str(self.view.id)
+        # The session keeps the credential stamp too: a new password or new roles end every session.
+        return f"{self.view.id}:{self.view.stamp}"
 
     @property
     def name(self) -> str:
@@ -53,24 +59,73 @@ class CurrentUser(UserMixin):  # type: ignore[misc]
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> CurrentUser | None:
+def _load_user(session_id: str) -> CurrentUser | None:
+    user_id, _sep, stamp = session_id.partition(":")
     if not user_id.isdigit():
         return None
     view = people.get_user_by_id(get_session(), int(user_id))
-    return CurrentUser(view) if view else None
+    return CurrentUser(view) if view and view.stamp == stamp else None
 
 
 @login_manager.request_loader
-def _basic_user(req: Any) -> CurrentUser | None:
+def _header_user(req: Any) -> CurrentUser | None:
     header = req.headers.get("Authorization", "")
-    if not header.lower().startswith("basic "):
+    scheme, _sep, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return _token_user(value.strip())
+    if scheme.lower() != "basic":
         return None
     try:
-        name, _sep, password = base64.b64decode(header[6:].strip()).decode("utf-8").partition(":")
+        name, _sep, password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
     except Exception:
         return None
+    return _basic_user(name, password)
+
+
+def _token_user(secret: str) -> CurrentUser | None:
+    found = tokens.authenticate_token(get_session(), secret)
+    if found is None:
+        return None
+    view, stale_token = found
+    if stale_token:
+        with unit_of_work(current_app) as session:
+            tokens.record_use(session, stale_token)
+    return CurrentUser(view, via_basic=True)
+
+
+def _basic_user(name: str, password: str) -> CurrentUser | None:
+    """Check Basic credentials; a pair verified in the last minute costs a lookup, not a password hash."""
+    cache: BasicCache = current_app.extensions["credentials"]["cache"]
+    key = cache.key(name, password)
+    hit = cache.get(key)
+    if hit is not None:
+        view = people.get_user_by_id(get_session(), hit.user_id)
+        if view is not None and view.stamp == hit.stamp:
+            return CurrentUser(view, via_basic=True)
+        cache.drop(key)
+    view = check_password(name, password)
+    if view is None:
+        return None
+    cache.put(key, view.id, view.stamp)
+    return CurrentUser(view, via_basic=True)
+
+
+def check_password(name: str, password: str) -> UserView | None:
+    """Check a password, counting failures per user name and per address.
+
+    :raises TooManyRequests: too many recent failures for this name or address (with Retry-After).
+    """
+    limiter: FailureLimiter = current_app.extensions["credentials"]["limiter"]
+    address = request.remote_addr or ""
+    wait = limiter.retry_after(name, address)
+    if wait:
+        raise TooManyRequests(f"too many failed logins; try again in {wait} seconds", retry_after=wait)
     view = people.authenticate(get_session(), name, password)
-    return CurrentUser(view, via_basic=True) if view else None
+    if view is None:
+        limiter.failed(name, address)
+        return None
+    limiter.succeeded(name)
+    return view
 
 
 def role_required(*roles: str) -> Callable[[F], F]:
@@ -101,7 +156,12 @@ def login() -> Any:
     name = ""
     if request.method == "POST":
         name = request.form.get("username", "").strip()
-        view = people.authenticate(get_session(), name, request.form.get("password", ""))
+        try:
+            view = check_password(name, request.form.get("password", ""))
+        except TooManyRequests as exc:
+            error = _("Too many failed logins. Try again in %(seconds)d seconds.", seconds=exc.retry_after)
+            page = render_template("auth/login.html", error=error, username=name)
+            return page, 429, {"Retry-After": str(exc.retry_after)}
         if view is not None:
             login_user(CurrentUser(view), remember=bool(request.form.get("remember")))
             session.permanent = True
@@ -126,6 +186,14 @@ def set_language(code: str) -> Any:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["credentials"] = {
+        "cache": BasicCache(app.config["SECRET_KEY"], float(app.config["BASIC_CACHE_SECONDS"])),
+        "limiter": FailureLimiter(
+            int(app.config["LOGIN_FAILURES_PER_NAME"]),
+            int(app.config["LOGIN_FAILURES_PER_ADDRESS"]),
+            float(app.config["LOGIN_FAILURE_WINDOW_SECONDS"]),
+        ),
+    }
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
@@ -135,5 +203,7 @@ def init_app(app: Flask) -> None:
         if request.path.startswith("/api/"):
             from web.errors import error_response
 
-            return error_response(401, "unauthorized", "log in, or send HTTP Basic credentials")
+            return error_response(
+                401, "unauthorized", "log in, or send an API token (Authorization: Bearer) or HTTP Basic credentials"
+            )
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

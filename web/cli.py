@@ -13,7 +13,7 @@ from typing import Any
 import click
 from flask import Flask
 
-from engine import EngineError, InvalidInputError, definitions, instances, people, task_queue, timers
+from engine import EngineError, InvalidInputError, definitions, instances, people, task_queue, timers, tokens
 from engine.schema import upgrade
 from web.db import DATABASE_ERRORS, unit_of_work
 from web.notify import send_pending
@@ -159,6 +159,25 @@ def user_add(
     with unit_of_work(app) as session:
         view = _run(lambda: people.create_user(session, name, password, groups, roles, display_name, email))
     click.echo(f"user {view.name} added (groups: {', '.join(view.groups) or '-'}; roles: {', '.join(view.roles)})")
+
+
+@main.group()
+def token() -> None:
+    """Manage personal API tokens."""
+
+
+@token.command("create")
+@click.argument("user_name", metavar="USER")
+@click.option("--name", required=True, help="What the token is for, e.g. the script using it.")
+@click.option("--expires", "days", type=int, default=None, help="Expire after this many days (default: never).")
+def token_create(user_name: str, name: str, days: int | None) -> None:
+    """Create an API token for a user and print it (shown this once; only its digest is stored)."""
+    app = _app()
+    with unit_of_work(app) as session:
+        view, secret = _run(lambda: tokens.create_token(session, user_name, name, days))
+    expiry = f"expires {view.expires_at:%Y-%m-%d %H:%M} UTC" if view.expires_at else "does not expire"
+    click.echo(f"token {view.id} for {user_name} ({view.name}; {expiry}); copy it now, it is not shown again:")
+    click.echo(secret)
 
 
 @main.command()

@@ -36,6 +36,7 @@ HTTP_CODES = {
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid",
+    429: "too_many_requests",
     500: "server_error",
 }
 
@@ -61,12 +62,19 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> Any:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Any:
     if wants_json():
         response = jsonify({"error": code, "message": message, "details": details or []})
         response.status_code = status
+        response.headers.update(headers or {})
         return response
-    return render_template("error.html", status=status, message=message, details=details or []), status
+    return render_template("error.html", status=status, message=message, details=details or []), status, headers or {}
 
 
 def init_app(app: Flask) -> None:
@@ -81,7 +89,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
         status = exc.code or 500
-        return error_response(status, HTTP_CODES.get(status, "error"), exc.description or exc.name)
+        headers = {k: v for k, v in exc.get_headers() if k == "Retry-After"}
+        return error_response(status, HTTP_CODES.get(status, "error"), exc.description or exc.name, headers=headers)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

@@ -3,9 +3,10 @@
 from engine.models.audit import AuditEvent
 from engine.models.definitions import ProcessVersion
 from engine.models.instances import HumanTask, ProcessInstance, TaskCandidate, TaskComment, Timer
-from engine.models.people import Group, Membership, User
+from engine.models.people import ApiToken, Group, Membership, User
 
 __all__ = [
+    "ApiToken",
     "AuditEvent",
     "Group",
     "HumanTask",

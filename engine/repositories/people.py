@@ -1,4 +1,4 @@
-"""Query and write users, groups and memberships."""
+"""Query and write users, groups, memberships and API tokens."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.models import Group, User
+from engine.models import ApiToken, Group, User
 
 
 def get_user(session: Session, name: str) -> User | None:
@@ -41,3 +41,26 @@ def add_group(session: Session, group_id: str, name: str) -> Group:
     session.add(group)
     session.flush()
     return group
+
+
+def add_token(session: Session, token: ApiToken) -> ApiToken:
+    session.add(token)
+    session.flush()
+    return token
+
+
+def tokens_of(session: Session, user_id: int) -> Sequence[ApiToken]:
+    return session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())).all()
+
+
+def token_by_digest(session: Session, digest: str) -> ApiToken | None:
+    return session.scalars(select(ApiToken).where(ApiToken.digest == digest)).one_or_none()
+
+
+def get_token(session: Session, token_id: int) -> ApiToken | None:
+    return session.get(ApiToken, token_id)
+
+
+def delete_token(session: Session, token: ApiToken) -> None:
+    session.delete(token)
+    session.flush()

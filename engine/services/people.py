@@ -25,6 +25,7 @@ def to_view(user: User) -> UserView:
         groups=tuple(user.group_ids),
         roles=tuple(user.roles or ()),
         email=user.email,
+        stamp=user.credential_stamp,
     )
 
 
@@ -45,8 +46,7 @@ def create_user(
     name = (name or "").strip()
     if not name or len(name) > 100 or any(c.isspace() for c in name):
         raise InvalidInputError("invalid user name", [FieldProblem("name", "a user name without spaces is required")])
-    if len(password or "") < 4:
-        raise InvalidInputError("password too short", [FieldProblem("password", "at least 4 characters")])
+    _check_password(password)
     bad_roles = [r for r in roles if r not in ROLES]
     if bad_roles:
         raise InvalidInputError("unknown role", [FieldProblem("role", f"unknown role {bad_roles[0]!r}; use {ROLES}")])
@@ -69,11 +69,46 @@ def create_user(
 
 
 def authenticate(session: Session, name: str, password: str) -> UserView | None:
-    """Return the user when the password matches, else None."""
+    """Return the user when the password matches, else None.
+
+    An unknown name costs a hash check too, so that timing does not tell which names exist.
+    """
     user = repo.get_user(session, name or "")
-    if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
+    if user is None:
+        check_password_hash(_dummy_hash(), password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or "") or not user.active:
         return None
     return to_view(user)
+
+
+_DUMMY: list[str] = []
+
+
+def _dummy_hash() -> str:
+    if not _DUMMY:
+        _DUMMY.append(generate_password_hash("not a password"))
+    return _DUMMY[0]
+
+
+def set_password(session: Session, name: str, password: str) -> UserView:
+    """Give a user a new password; their sessions and cached API credentials stop working.
+
+    :raises NotFoundError: no such user.
+    :raises InvalidInputError: the password is too short.
+    """
+    user = repo.get_user(session, name)
+    if user is None:
+        raise NotFoundError(f"user {name!r} not found")
+    _check_password(password)
+    user.password_hash = generate_password_hash(password)
+    session.flush()
+    return to_view(user)
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < 4:
+        raise InvalidInputError("password too short", [FieldProblem("password", "at least 4 characters")])
 
 
 def get_user(session: Session, name: str) -> UserView:
