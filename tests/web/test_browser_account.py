@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,25 +15,16 @@ from flask import Flask
 
 pytest.importorskip("playwright.sync_api")
 
+from browser import PHONE, login, new_page  # noqa: E402
 from playwright.sync_api import Browser, BrowserContext, expect  # noqa: E402
 
 pytestmark = [pytest.mark.browser]
-LOCALES = {"zh": "zh-CN", "en": "en-US"}
-PHONE = {"width": 375, "height": 812}
 TEXT = {"zh": ("API 令牌", "从未", "令牌已撤销"), "en": ("API tokens", "never", "The token is revoked")}
 
 
 @pytest.fixture
 def app(csrf_app: Flask) -> Flask:
     return csrf_app
-
-
-@pytest.fixture
-def context(browser: Browser, request: pytest.FixtureRequest) -> Iterator[BrowserContext]:
-    lang = request.node.callspec.params["lang"]
-    opened = browser.new_context(locale=LOCALES[lang], viewport=PHONE, is_mobile=True, has_touch=True)
-    yield opened
-    opened.close()
 
 
 def _status(url: str, secret: str) -> int:
@@ -48,16 +38,14 @@ def _status(url: str, secret: str) -> int:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_create_use_and_revoke_a_token(context: BrowserContext, live_server: str, output_path: str, lang: str) -> None:
+def test_create_use_and_revoke_a_token(
+    browser: Browser, contexts: list[BrowserContext], live_server: str, output_path: str, lang: str
+) -> None:
     out = Path(output_path)
     out.mkdir(parents=True, exist_ok=True)
     title, never, revoked = TEXT[lang]
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{live_server}/login")
-    page.fill("#username", "sales")
-    page.fill("#password", "demo")
-    page.click("main form button[type=submit]")
+    page = new_page(contexts, browser, lang, phone=True)
+    login(page, live_server, "sales")
     page.click("header a.whoami")
     expect(page.locator("h1")).to_have_text(title)
 
