@@ -14,7 +14,18 @@ from engine.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from engine.services import audit, definitions, instances, notifications, people, task_queue, timers, tokens
+from engine.services import (
+    audit,
+    definitions,
+    editing,
+    instances,
+    notifications,
+    people,
+    task_queue,
+    timers,
+    tokens,
+    trials,
+)
 from engine.settings import EngineSettings
 
 __all__ = [
@@ -30,6 +41,7 @@ __all__ = [
     "PermissionDeniedError",
     "audit",
     "definitions",
+    "editing",
     "instances",
     "make_engine",
     "make_session_factory",
@@ -38,5 +50,6 @@ __all__ = [
     "task_queue",
     "timers",
     "tokens",
+    "trials",
     "utcnow",
 ]

@@ -27,6 +27,7 @@ class ProcessVersionView:
     deployed_by: str | None
     documentation: str
     start_groups: tuple[str, ...] = ()
+    deploy_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -214,3 +215,108 @@ class TokenView:
     def is_expired(self, now: datetime) -> bool:
         """Tell whether the token has expired at ``now``."""
         return self.expires_at is not None and self.expires_at <= now
+
+
+@dataclass(frozen=True)
+class ProcessRow:
+    """A line of the processes home: a process's latest version, and instances running per version."""
+
+    latest: ProcessVersionView
+    running: tuple[tuple[int, int], ...]  # (version, running instances), newest version first
+    has_draft: bool = False
+
+
+@dataclass(frozen=True)
+class DraftView:
+    """A user's draft of a process: the files being edited. Never runs until deployed."""
+
+    key: str
+    owner: str
+    bpmn_file: str
+    files: dict[str, str]
+    base_version: int | None
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ProblemView:
+    """One problem of a draft or a failing scenario, located on the diagram where possible."""
+
+    file: str
+    element_id: str | None
+    element_name: str | None
+    line: int | None
+    message: str
+    kind: str = "definition"  # or "scenario"
+
+
+@dataclass(frozen=True)
+class TrialStepView:
+    """One step of a dry run: what ran and the data right after it."""
+
+    element_id: str
+    name: str
+    kind: str  # "start", "task" or "timer"
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TrialView:
+    """The outcome of a dry run, computed in memory and never stored."""
+
+    steps: tuple[TrialStepView, ...]
+    completed: tuple[str, ...]
+    active: tuple[str, ...]
+    waiting: tuple[dict[str, Any], ...]  # ready tasks: element_id, name, form fields
+    ended: tuple[str, ...]
+    finished: bool
+    data: dict[str, Any]
+    error_element: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ScenarioView:
+    """A named scenario of a process."""
+
+    key: str
+    name: str
+    steps: tuple[dict[str, Any], ...]
+    expected_end: str | None
+    expected_data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """A scenario's run against a draft or a version."""
+
+    name: str
+    passed: bool
+    message: str
+    element_id: str | None
+    trial: TrialView
+
+
+@dataclass(frozen=True)
+class ElementChange:
+    """One element added, removed or changed between two versions of a diagram."""
+
+    element_id: str
+    name: str
+    kind: str  # "added", "removed", "changed"
+    type: str
+    file: str
+    changes: tuple[tuple[str, str | None, str | None], ...] = ()  # (property, before, after)
+
+
+@dataclass(frozen=True)
+class DiffView:
+    """What changed between two versions (or a version and a draft) of a process."""
+
+    key: str
+    left: str
+    right: str
+    left_files: dict[str, str]
+    right_files: dict[str, str]
+    bpmn_file: str
+    changes: tuple[ElementChange, ...]

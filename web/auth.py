@@ -165,6 +165,8 @@ def login() -> Any:
         if view is not None:
             login_user(CurrentUser(view), remember=bool(request.form.get("remember")))
             session.permanent = True
+            if not request.args.get("next") and "owner" in view.roles and not view.groups:
+                return redirect(url_for("editor.home"))  # process owners land on their processes
             return redirect(_safe_next(request.args.get("next")))
         error = _("Wrong user name or password.")
     return render_template("auth/login.html", error=error, username=name), (401 if error else 200)

@@ -13,7 +13,7 @@ from typing import Any
 import click
 from flask import Flask
 
-from engine import EngineError, InvalidInputError, definitions, instances, people, task_queue, timers, tokens
+from engine import EngineError, InvalidInputError, definitions, instances, people, task_queue, timers, tokens, trials
 from engine.schema import upgrade
 from web.db import DATABASE_ERRORS, unit_of_work
 from web.notify import send_pending
@@ -193,9 +193,23 @@ def demo() -> None:
                 people.create_user(session, name, DEMO_PASSWORD, groups, roles, display)
                 created.append(name)
         results = _run(lambda: definitions.deploy_paths(session, [processes], "system"))
+        scenarios = _run(
+            lambda: trials.import_scenarios(session, sorted((processes / "scenarios").glob("*.json")), "system")
+        )
     click.echo(f"demo users created: {', '.join(created) or 'none (they exist)'}; password: {DEMO_PASSWORD}")
     for result in results:
         click.echo(f"{result.key}\tversion {result.version}\t{'new version' if result.created else 'unchanged'}")
+    click.echo(f"scenarios imported: {scenarios}")
+
+
+@main.command("import-scenarios")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_scenarios(paths: tuple[Path, ...]) -> None:
+    """Import scenario files (JSON: {"process": key, "scenarios": [...]}) for validate and deploy to run."""
+    app = _app()
+    with unit_of_work(app) as session:
+        count = _run(lambda: trials.import_scenarios(session, list(paths), "system"))
+    click.echo(f"scenarios imported: {count}")
 
 
 @main.command()

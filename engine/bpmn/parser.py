@@ -598,3 +598,10 @@ def decision_index(files: Sequence[tuple[str, bytes]]) -> tuple[set[str], dict[s
             for decision in root.findall(f"{{{qname.namespace}}}decision"):
                 defined.setdefault(decision.get("id") or "", name)
     return referenced, defined
+
+
+def xml_problems(files: Sequence[tuple[str, bytes]]) -> list[DefinitionProblem]:
+    """Check only that files are .bpmn/.dmn, small enough, well-formed and free of DTDs (as deploy does first)."""
+    problems: list[DefinitionProblem] = []
+    _load(files, problems)
+    return problems

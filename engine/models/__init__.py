@@ -2,6 +2,7 @@
 
 from engine.models.audit import AuditEvent
 from engine.models.definitions import ProcessVersion
+from engine.models.editing import ProcessDraft, ProcessScenario
 from engine.models.instances import HumanTask, ProcessInstance, TaskCandidate, TaskComment, Timer
 from engine.models.people import ApiToken, Group, Membership, User
 
@@ -11,7 +12,9 @@ __all__ = [
     "Group",
     "HumanTask",
     "Membership",
+    "ProcessDraft",
     "ProcessInstance",
+    "ProcessScenario",
     "ProcessVersion",
     "TaskCandidate",
     "TaskComment",

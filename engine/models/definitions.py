@@ -29,3 +29,4 @@ class ProcessVersion(Base):
     task_meta: Mapped[dict[str, Any]] = mapped_column(JSONType, deferred=True)
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deployed_by: Mapped[str | None] = mapped_column(String(100))
+    deploy_note: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -36,21 +36,36 @@ def to_view(version: ProcessVersion) -> ProcessVersionView:
         deployed_by=version.deployed_by,
         documentation=version.documentation,
         start_groups=tuple(version.task_meta.get("", {}).get("start_groups", ())),
+        deploy_note=version.deploy_note or "",
     )
 
 
-def deploy(session: Session, files: Sequence[tuple[str, bytes]], actor: str) -> list[DeployResult]:
+def deploy(session: Session, files: Sequence[tuple[str, bytes]], actor: str, note: str = "") -> list[DeployResult]:
     """Parse, check and store each executable process as a new version (unless unchanged).
 
     :param files: (file name, content) pairs.
+    :param note: what changed and why, kept with each new version.
     :raises DefinitionError: a file fails to parse or check; nothing is stored.
     """
     if not files:
         raise DefinitionError([DefinitionProblem("", None, None, "no files given")])
     results = []
     for file_set in _file_sets(session, files):
-        results.extend(_deploy_set(session, file_set, actor))
+        results.extend(_deploy_set(session, file_set, actor, note))
     return results
+
+
+def check(session: Session, files: Sequence[tuple[str, bytes]]) -> list[parser.ParsedProcess]:
+    """Parse and check files exactly as ``deploy`` does, storing nothing.
+
+    :raises DefinitionError: a file fails to parse or check.
+    """
+    if not files:
+        raise DefinitionError([DefinitionProblem("", None, None, "no files given")])
+    parsed = []
+    for file_set in _file_sets(session, files):
+        parsed.extend(parser.parse_deployment(file_set, people_repo.groups(session)))
+    return parsed
 
 
 def _file_sets(session: Session, files: Sequence[tuple[str, bytes]]) -> list[list[tuple[str, bytes]]]:
@@ -101,7 +116,7 @@ def _deployed_dmn_files(session: Session, decisions: set[str], taken: set[str]) 
     return list(found.items())
 
 
-def _deploy_set(session: Session, files: Sequence[tuple[str, bytes]], actor: str) -> list[DeployResult]:
+def _deploy_set(session: Session, files: Sequence[tuple[str, bytes]], actor: str, note: str = "") -> list[DeployResult]:
     parsed = parser.parse_deployment(files, people_repo.groups(session))
     results = []
     for process in parsed:
@@ -126,6 +141,7 @@ def _deploy_set(session: Session, files: Sequence[tuple[str, bytes]], actor: str
                 task_meta=meta,
                 deployed_at=utcnow(),
                 deployed_by=actor,
+                deploy_note=note,
             ),
         )
         with _CACHE_LOCK:
@@ -137,7 +153,7 @@ def _deploy_set(session: Session, files: Sequence[tuple[str, bytes]], actor: str
             "deployed",
             actor,
             process_key=process.key,
-            data={"version": version.version, "files": sorted(process.files)},
+            data={"version": version.version, "files": sorted(process.files), "note": note},
         )
         results.append(DeployResult(process.key, version.version, True))
     return results

@@ -14,6 +14,7 @@ import {
 import CamundaBehaviorsModule from 'camunda-bpmn-js-behaviors/lib/camunda-platform';
 import camundaModdle from 'camunda-bpmn-moddle/resources/camunda.json';
 import lintModule from 'bpmn-js-bpmnlint';
+import TokenSimulationModule from 'bpmn-js-token-simulation/lib/modeler';
 import bpmnlintConfig from 'bpmnlint-config';
 
 import 'bpmn-js/dist/assets/diagram-js.css';
@@ -21,6 +22,7 @@ import 'bpmn-js/dist/assets/bpmn-js.css';
 import 'bpmn-js/dist/assets/bpmn-font/css/bpmn.css';
 import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
 import 'bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css';
+import 'bpmn-js-token-simulation/assets/css/bpmn-js-token-simulation.css';
 import './modeler.css';
 
 import { translateModule } from './lib/translate.js';
@@ -59,7 +61,8 @@ function create(canvasEl, panelEl, options = {}) {
     BpmnPropertiesProviderModule,
     CamundaPlatformPropertiesProviderModule,
     CamundaBehaviorsModule,
-    lintModule
+    lintModule,
+    TokenSimulationModule
   ];
   const translate = translateModule(locale);
   if (translate) {

@@ -1,8 +1,10 @@
 // Canvas translations for the modeler, picked by locale.
 
-import zh from 'bpmn-js-i18n/translations/zn.js';
+import zhCanvas from 'bpmn-js-i18n/translations/zn.js';
 
-const TRANSLATIONS = { zh };
+import zhPanel from './panel-zh.js';
+
+const TRANSLATIONS = { zh: { ...zhPanel, ...zhCanvas } };
 
 /**
  * Return a bpmn-js module that translates canvas strings for `locale`,
