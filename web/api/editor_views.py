@@ -130,6 +130,12 @@ def diff_json(diff: DiffView) -> dict[str, Any]:
     }
 
 
+def _created(payload: dict[str, Any]) -> Response:
+    response = jsonify(payload)
+    response.status_code = 201
+    return response
+
+
 def _commit() -> None:
     get_session().commit()
 
@@ -236,9 +242,7 @@ def deploy_draft(key: str) -> Any:
         get_session(), key, current_user.name, string_field(body, "note"), body.get("confirm") is True
     )
     _commit()
-    response = jsonify(deployment_json(results))
-    response.status_code = 201
-    return response
+    return _created(deployment_json(results))
 
 
 @bp.post("/processes/new")
@@ -263,9 +267,7 @@ def new_process() -> Any:
         string_field(body, "copy_from"),
     )
     _commit()
-    response = jsonify(draft_json(draft))
-    response.status_code = 201
-    return response
+    return _created(draft_json(draft))
 
 
 @bp.post("/deployments/noted")
@@ -290,9 +292,7 @@ def deploy_noted() -> Any:
         request.form.get("confirm") == "true",
     )
     _commit()
-    response = jsonify(deployment_json(results))
-    response.status_code = 201
-    return response
+    return _created(deployment_json(results))
 
 
 @bp.get("/processes/<key>/scenarios")
