@@ -320,3 +320,12 @@ class DiffView:
     right_files: dict[str, str]
     bpmn_file: str
     changes: tuple[ElementChange, ...]
+
+
+@dataclass(frozen=True)
+class CorrelationResult:
+    """Where a message went: a waiting instance ("Execution") or a new one ("ProcessDefinition")."""
+
+    result_type: str
+    instance: InstanceDetail
+    element_id: str

@@ -87,6 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.account import bp as account_bp
     from web.api import bp as api_bp
     from web.editor import bp as editor_bp
+    from web.engine_rest import bp as engine_rest_bp
     from web.tasks import bp as tasks_bp
 
     app.register_blueprint(auth.bp)
@@ -95,6 +96,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(editor_bp, url_prefix="/processes")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie-authenticated writes
+    app.register_blueprint(engine_rest_bp, url_prefix="/engine-rest")
+    csrf.exempt(engine_rest_bp)  # like the API: Basic needs no token, a cookie session is checked
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

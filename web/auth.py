@@ -202,7 +202,7 @@ def init_app(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def _unauthorized() -> Any:
-        if request.path.startswith("/api/"):
+        if request.path.startswith(("/api/", "/engine-rest/")):
             from web.errors import error_response
 
             return error_response(

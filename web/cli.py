@@ -31,6 +31,7 @@ DEMO_USERS = [
     ("manager", "经理 周杰", ["team-lead"], ["staff", "manager"]),
     ("owner", "流程负责人 吴芳", [], ["owner"]),
     ("admin", "管理员", [], ["admin"]),
+    ("worker", "外部系统", [], ["worker"]),
 ]
 
 

@@ -69,6 +69,11 @@ def error_response(
     details: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Any:
+    if request.path.startswith("/engine-rest/"):
+        from web.engine_rest import camunda_error
+
+        # Camunda's clients expect its error shape, and 400 for invalid input.
+        return camunda_error(400 if status == 422 else status, message)
     if wants_json():
         response = jsonify({"error": code, "message": message, "details": details or []})
         response.status_code = status

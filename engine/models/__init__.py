@@ -4,6 +4,7 @@ from engine.models.audit import AuditEvent
 from engine.models.definitions import ProcessVersion
 from engine.models.editing import ProcessDraft, ProcessScenario
 from engine.models.instances import HumanTask, ProcessInstance, TaskCandidate, TaskComment, Timer
+from engine.models.integration import MessageSubscription
 from engine.models.people import ApiToken, Group, Membership, User
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "Group",
     "HumanTask",
     "Membership",
+    "MessageSubscription",
     "ProcessDraft",
     "ProcessInstance",
     "ProcessScenario",

@@ -17,6 +17,7 @@ from engine.repositories import audit
 from engine.repositories import definitions as repo
 from engine.repositories import people as people_repo
 from engine.repositories import timers as timers_repo
+from engine.services import subscriptions
 from engine.views import DeployResult, ProcessVersionView
 
 # Keyed by process key and content hash, which fix the spec in any database.
@@ -148,6 +149,7 @@ def _deploy_set(session: Session, files: Sequence[tuple[str, bytes]], actor: str
             _SPEC_CACHE[(version.key, version.content_hash)] = (process.spec, process.subprocess_specs)
             _META_CACHE[(version.key, version.content_hash)] = meta
         _schedule_start_timers(session, version, latest)
+        subscriptions.replace_starts(session, version.key, version.id, process.process_meta.get("message_starts", {}))
         audit.record(
             session,
             "deployed",

@@ -12,7 +12,8 @@ from engine.models import Membership, User
 from engine.repositories import people as repo
 from engine.views import GroupView, UserView
 
-ROLES = ("staff", "manager", "owner", "admin")
+# A worker is another system: it correlates messages and works external tasks over /engine-rest.
+ROLES = ("staff", "manager", "owner", "admin", "worker")
 SYSTEM = "system"
 
 

@@ -13,7 +13,7 @@ from engine.repositories import audit
 from engine.repositories import instances as instances_repo
 from engine.repositories import tasks as tasks_repo
 from engine.repositories import timers as timers_repo
-from engine.services import business_keys, definitions
+from engine.services import business_keys, definitions, subscriptions
 
 PRUNE_DEPTH = 50
 
@@ -68,6 +68,7 @@ def save(session: Session, instance: ProcessInstance, workflow: Any, actor: str)
             instance.status = "running"
     _sync_tasks(session, instance, workflow, meta, actor)
     _sync_timers(session, instance, workflow)
+    subscriptions.sync(session, instance, workflow)
     instance.workflow = serializer.dump_workflow(workflow)
     instances_repo.save(session, instance)
 

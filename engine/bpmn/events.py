@@ -1,0 +1,80 @@
+"""Deliver events from outside into a live workflow: list message waits and hand a message to one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from engine.bpmn import runner
+
+
+@dataclass(frozen=True)
+class WaitingMessage:
+    """A task that waits for a named message."""
+
+    spiff_id: str
+    element_id: str
+    message_name: str
+    is_start: bool
+
+
+def _message_definitions(task_spec: Any) -> list[MessageEventDefinition]:
+    definition = getattr(task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        return [d for d in definition.event_definitions if isinstance(d, MessageEventDefinition)]
+    return [definition] if isinstance(definition, MessageEventDefinition) else []
+
+
+def waiting_messages(workflow: BpmnWorkflow) -> list[WaitingMessage]:
+    """List every task of the workflow (and its sub-processes) that waits for a message."""
+    found = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        for definition in _message_definitions(task.task_spec):
+            found.append(
+                WaitingMessage(
+                    str(task.id), task.task_spec.bpmn_id, definition.name, isinstance(task.task_spec, StartEvent)
+                )
+            )
+    return found
+
+
+def _payload(definition: MessageEventDefinition, task: Any, variables: dict[str, Any]) -> Any:
+    if not isinstance(definition, CamundaMessageEventDefinition):
+        return dict(variables)  # merged into the task's data as it is
+    if definition.result_var:
+        return {"payload": dict(variables), "result_var": definition.result_var}
+    # Camunda's definition writes its payload into one variable; point it at a variable that is set anyway,
+    # so that no extra "<element>_Response" variable appears.
+    key = next(iter(variables), None) or next(iter(task.data), None) or "message"
+    return {"payload": {**task.data, **variables}.get(key), "result_var": key}
+
+
+def deliver_message(
+    workflow: BpmnWorkflow, spiff_id: str, name: str, variables: dict[str, Any], prune_depth: int = 200
+) -> bool:
+    """Hand a message to the task waiting for it, with variables for the path after it, and run on.
+
+    :returns: False when the task no longer waits for that message.
+    :raises WorkflowFailure: something after the message failed.
+    """
+    task = workflow.get_task_from_id(UUID(spiff_id))
+    if task is None or task.state != TaskState.WAITING:
+        return False
+    definition = next((d for d in _message_definitions(task.task_spec) if d.name == name), None)
+    if definition is None:
+        return False
+    task.data.update(variables)
+    event = BpmnEvent(definition, payload=_payload(definition, task, variables))
+    task.task_spec.catch(task, event)
+    task.task_spec._update(task)
+    runner.run_steps(workflow, prune_depth)
+    return True
