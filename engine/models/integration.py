@@ -25,4 +25,3 @@ class MessageSubscription(Base):
     process_key: Mapped[str] = mapped_column(String(200))
     element_id: Mapped[str] = mapped_column(String(200))
     spiff_task_id: Mapped[str | None] = mapped_column(String(36))
-
