@@ -141,6 +141,8 @@ class InstanceDetail:
     active_elements: tuple[str, ...] = ()
     timers: tuple[TimerView, ...] = ()
     business_key: str | None = None
+    row_version: int = 0
+    end_event_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -329,3 +331,113 @@ class CorrelationResult:
     result_type: str
     instance: InstanceDetail
     element_id: str
+
+
+@dataclass(frozen=True)
+class ProcessFigures:
+    """One process on the managers' dashboard: instances per status and cycle times (seconds)."""
+
+    key: str
+    name: str
+    counts: dict[str, int]
+    median_seconds: float | None
+    p90_seconds: float | None
+    open_tasks: int
+    overdue_tasks: int
+
+
+@dataclass(frozen=True)
+class GroupLoad:
+    """Open and overdue tasks of one group in one process."""
+
+    process_key: str
+    process_name: str
+    group: str | None
+    open: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class OverdueTask:
+    """An open task past its due time: who holds it, and for how long (seconds)."""
+
+    task: TaskSummary
+    overdue_seconds: float
+    held_seconds: float
+
+
+@dataclass(frozen=True)
+class ThroughputPoint:
+    """Instances started and completed in one day or week (its first day, YYYY-MM-DD)."""
+
+    bucket: str
+    started: int
+    completed: int
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    """One row of a team figure: a key for code, a label from the diagram, its numbers, its list filter."""
+
+    key: str
+    label: str
+    values: tuple[float | int | None, ...]
+    filters: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class FigureTable:
+    """A team figure as a small table; the web layer names ``id`` and ``columns`` in the page language."""
+
+    id: str
+    process_key: str
+    columns: tuple[str, ...]
+    rows: tuple[FigureRow, ...]
+    chart: str = "bar"
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the managers' home page shows."""
+
+    processes: tuple[ProcessFigures, ...]
+    groups: tuple[GroupLoad, ...]
+    overdue: tuple[OverdueTask, ...]
+    overdue_total: int
+    throughput: tuple[ThroughputPoint, ...]
+    unit: str
+    team: tuple[FigureTable, ...]
+
+
+@dataclass(frozen=True)
+class InstancePage:
+    """One page of the managers' instance list with its counts."""
+
+    items: tuple[InstanceDetail, ...]
+    total: int
+    counts: dict[str, int]
+    page: int
+    per_page: int
+
+
+@dataclass(frozen=True)
+class HeatElement:
+    """One element of a heatmap: instances waiting there now, and time spent in it (seconds)."""
+
+    element_id: str
+    waiting: int
+    completed: int = 0
+    median_seconds: float | None = None
+    p90_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """Where the instances of one process version wait, and how long its user tasks take."""
+
+    key: str
+    name: str
+    version: int
+    versions: tuple[int, ...]
+    days: int
+    elements: tuple[HeatElement, ...]

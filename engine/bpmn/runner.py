@@ -12,6 +12,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
@@ -253,6 +254,31 @@ def element_states(workflow: BpmnWorkflow) -> tuple[set[str], set[str], set[str]
         elif task.state == TaskState.ERROR:
             failed.add(bpmn_id)
     return completed, active, failed
+
+
+def end_event(workflow: BpmnWorkflow) -> tuple[str, str] | None:
+    """Return the id and name of the top-level end event the workflow finished at (the last one reached)."""
+    reached = [
+        t
+        for t in workflow.get_tasks(state=TaskState.COMPLETED)
+        if isinstance(t.task_spec, EndEvent) and t.workflow is workflow and getattr(t.task_spec, "bpmn_id", None)
+    ]
+    if not reached:
+        return None
+    last = max(reached, key=lambda t: t.last_state_change)
+    return str(last.task_spec.bpmn_id), str(last.task_spec.bpmn_name or last.task_spec.bpmn_id)
+
+
+def set_data(workflow: BpmnWorkflow, name: str, value: Any) -> int:
+    """Set one data value wherever the open (or failed) tasks and the workflow see it; return how many places."""
+    places = 0
+    for task in workflow.get_tasks(state=OPEN_STATES):
+        task.data[name] = value
+        places += 1
+    if name in workflow.data or not places:
+        workflow.data[name] = value
+        places += 1
+    return places
 
 
 def _depth(task: Any) -> int:

@@ -3,6 +3,7 @@
 from engine.models.audit import AuditEvent
 from engine.models.definitions import ProcessVersion
 from engine.models.editing import ProcessDraft, ProcessScenario
+from engine.models.facts import InstanceFact
 from engine.models.instances import HumanTask, ProcessInstance, TaskCandidate, TaskComment, Timer
 from engine.models.integration import MessageSubscription
 from engine.models.people import ApiToken, Group, Membership, User
@@ -12,6 +13,7 @@ __all__ = [
     "AuditEvent",
     "Group",
     "HumanTask",
+    "InstanceFact",
     "Membership",
     "MessageSubscription",
     "ProcessDraft",

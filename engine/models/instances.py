@@ -25,6 +25,9 @@ class ProcessInstance(Base):
             sqlite_where=text("status IN ('running', 'error', 'suspended')"),
             postgresql_where=text("status IN ('running', 'error', 'suspended')"),
         ),
+        Index("ix_process_instance_process_key_status", "process_key", "status"),
+        Index("ix_process_instance_started_at", "started_at"),
+        Index("ix_process_instance_ended_at", "ended_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +47,10 @@ class ProcessInstance(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     row_version: Mapped[int] = mapped_column(default=1)
+    # Kept for the reports when the instance ends: where it ended and how long it took.
+    end_event_id: Mapped[str | None] = mapped_column(String(200))
+    end_event_name: Mapped[str | None] = mapped_column(String(300))
+    cycle_seconds: Mapped[float | None]
 
     __mapper_args__ = {"version_id_col": row_version}
 
@@ -55,6 +62,8 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_task_status_group", "status", "group_id"),
         Index("ix_human_task_status_assignee", "status", "assignee"),
+        Index("ix_human_task_status_due_at", "status", "due_at"),
+        Index("ix_human_task_process_key_element_id", "process_key", "element_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,6 +93,8 @@ class HumanTask(Base):
     subject: Mapped[str | None] = mapped_column(String(300))
     # Why the task came back (a send-back's reason), from the variable the diagram names in returnReason.
     reason: Mapped[str | None] = mapped_column(Text, deferred=True)
+    # "pass" or "fail" when the task decides a stage (see engine/services/facts.py), for pass rates.
+    outcome: Mapped[str | None] = mapped_column(String(20))
 
 
 class TaskCandidate(Base):

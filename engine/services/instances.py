@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,12 +15,13 @@ from engine.models import HumanTask, ProcessInstance, TaskComment
 from engine.repositories import audit
 from engine.repositories import instances as repo
 from engine.repositories import tasks as tasks_repo
-from engine.services import business_keys, definitions, forms, people, projection
+from engine.services import business_keys, definitions, facts, forms, people, projection
 from engine.services.forms import unstorable
 from engine.services.present import instance_detail, task_detail, task_summary
 from engine.views import CommentView, InstanceDetail, TaskDetail, TaskSummary, UserView
 
 MANAGERS = ("manager", "admin")
+UNCHECKED = object()  # no expected value given: do not check for a concurrent change
 
 
 def start_instance(
@@ -154,11 +155,13 @@ def _may_work(session: Session, task: HumanTask, user: UserView) -> bool:
     return bool(set(tasks_repo.candidate_groups(session, task.id)) & set(user.groups))
 
 
-def _open_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance]:
+def _open_task(session: Session, task_id: int, allow_suspended: bool = False) -> tuple[HumanTask, ProcessInstance]:
     task = _task(session, task_id)
     if task.status != "open":
         raise ConflictError(f"task {task_id} is no longer open (it is {task.status})")
     instance = _instance(session, task.instance_id)
+    if allow_suspended and instance.status in ("suspended", "error"):
+        return task, instance
     if instance.status == "suspended":
         raise ConflictError(f"instance {instance.id} is suspended")
     if instance.status != "running":
@@ -212,16 +215,28 @@ def unclaim_task(session: Session, task_id: int, actor: str) -> TaskSummary:
     return task_summary(session, task)
 
 
-def assign_task(session: Session, task_id: int, actor: str, user_name: str) -> TaskSummary:
+def assign_task(
+    session: Session,
+    task_id: int,
+    actor: str,
+    user_name: str,
+    reason: str = "",
+    expected_assignee: str | None = None,
+) -> TaskSummary:
     """Give a task to a named user (managers only).
+
+    With ``expected_assignee`` ("" for nobody), a task someone else reassigned meanwhile is a conflict.
 
     :raises NotFoundError: no such task or user.
     :raises PermissionDeniedError: the actor is not a manager.
-    :raises ConflictError: no longer open.
+    :raises ConflictError: no longer open, or no longer held by ``expected_assignee``.
+    :raises InvalidInputError: the user is not in the task's group.
     """
     people.require_role(people.actor(session, actor), *MANAGERS)
     target = people.get_user(session, user_name)
     task, instance = _open_task(session, task_id)
+    if expected_assignee is not None and (task.assignee or "") != expected_assignee:
+        raise ConflictError(f"task {task_id} was reassigned meanwhile (now held by {task.assignee or 'nobody'})")
     if not _may_work(session, task, target):
         raise InvalidInputError(
             f"{user_name} is not in the group of task {task_id}",
@@ -235,7 +250,7 @@ def assign_task(session: Session, task_id: int, actor: str, user_name: str) -> T
         instance.id,
         instance.process_key,
         task.element_id,
-        {"task_id": task.id, "user": target.name, "previous": previous},
+        {"task_id": task.id, "user": target.name, "previous": previous, **_reason(reason)},
     )
     session.flush()
     return task_summary(session, task)
@@ -269,6 +284,7 @@ def complete_task(
     task.status, task.completed_at, task.completed_by = "completed", now, actor
     task.assignee = task.assignee or actor
     task.submitted = values
+    facts.record_outcome(task, values)
     audit.record(
         session,
         "completed",
@@ -314,49 +330,66 @@ def add_comment(session: Session, task_id: int, actor: str, text: str) -> Commen
     return CommentView(comment.id, task_id, actor, text, comment.at)
 
 
-def suspend_instance(session: Session, instance_id: int, actor: str) -> InstanceDetail:
+def _managed_instance(session: Session, instance_id: int, actor: str, expected_version: int | None) -> ProcessInstance:
+    """Load an instance for a manager's action, refusing it when it changed since the manager saw it."""
+    people.require_role(people.actor(session, actor), *MANAGERS)
+    instance = _instance(session, instance_id)
+    if expected_version is not None and expected_version != instance.row_version:
+        raise ConflictError(f"instance {instance_id} was changed by someone else; reload and try again")
+    return instance
+
+
+def _reason(reason: str | None) -> dict[str, Any]:
+    text = (reason or "").strip()[:2000]
+    return {"reason": text} if text else {}
+
+
+def suspend_instance(
+    session: Session, instance_id: int, actor: str, reason: str = "", expected_version: int | None = None
+) -> InstanceDetail:
     """Pause an instance: its tasks cannot be worked and its timers wait.
 
     :raises PermissionDeniedError: not a manager.
     :raises NotFoundError: no such instance.
-    :raises ConflictError: the instance is not running or failed.
+    :raises ConflictError: the instance is not running or failed, or changed since ``expected_version``.
     """
-    people.require_role(people.actor(session, actor), *MANAGERS)
-    instance = _instance(session, instance_id)
+    instance = _managed_instance(session, instance_id, actor, expected_version)
     if instance.status not in ("running", "error"):
         raise ConflictError(f"instance {instance_id} is {instance.status} and cannot be suspended")
     instance.status = "suspended"
-    audit.record(session, "suspended", actor, instance.id, instance.process_key)
+    audit.record(session, "suspended", actor, instance.id, instance.process_key, None, _reason(reason))
     repo.save(session, instance)
     return instance_detail(session, instance)
 
 
-def resume_instance(session: Session, instance_id: int, actor: str) -> InstanceDetail:
+def resume_instance(
+    session: Session, instance_id: int, actor: str, reason: str = "", expected_version: int | None = None
+) -> InstanceDetail:
     """Let a suspended instance go on.
 
     :raises PermissionDeniedError: not a manager.
     :raises NotFoundError: no such instance.
-    :raises ConflictError: the instance is not suspended.
+    :raises ConflictError: the instance is not suspended, or changed since ``expected_version``.
     """
-    people.require_role(people.actor(session, actor), *MANAGERS)
-    instance = _instance(session, instance_id)
+    instance = _managed_instance(session, instance_id, actor, expected_version)
     if instance.status != "suspended":
         raise ConflictError(f"instance {instance_id} is {instance.status}, not suspended")
     instance.status = "error" if instance.error_message else "running"
-    audit.record(session, "resumed", actor, instance.id, instance.process_key)
+    audit.record(session, "resumed", actor, instance.id, instance.process_key, None, _reason(reason))
     repo.save(session, instance)
     return instance_detail(session, instance)
 
 
-def terminate_instance(session: Session, instance_id: int, actor: str, reason: str = "") -> InstanceDetail:
+def terminate_instance(
+    session: Session, instance_id: int, actor: str, reason: str = "", expected_version: int | None = None
+) -> InstanceDetail:
     """End an instance for good: open tasks are cancelled and timers dropped.
 
     :raises PermissionDeniedError: not a manager.
     :raises NotFoundError: no such instance.
-    :raises ConflictError: the instance has already ended.
+    :raises ConflictError: the instance has already ended, or changed since ``expected_version``.
     """
-    people.require_role(people.actor(session, actor), *MANAGERS)
-    instance = _instance(session, instance_id)
+    instance = _managed_instance(session, instance_id, actor, expected_version)
     if instance.status in ("completed", "terminated"):
         raise ConflictError(f"instance {instance_id} has already ended ({instance.status})")
     workflow = projection.load(session, instance)
@@ -369,27 +402,35 @@ def terminate_instance(session: Session, instance_id: int, actor: str, reason: s
 
 
 def retry_instance(
-    session: Session, instance_id: int, actor: str, data: Mapping[str, Any] | None = None
+    session: Session,
+    instance_id: int,
+    actor: str,
+    data: Mapping[str, Any] | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
 ) -> InstanceDetail:
     """Run the failed step of an instance again, with corrected data merged in.
 
     :raises PermissionDeniedError: not a manager.
     :raises NotFoundError: no such instance.
-    :raises ConflictError: the instance is not in the error state.
+    :raises ConflictError: the instance is not in the error state, or changed since ``expected_version``.
     :raises InvalidInputError: data is not an object.
     """
-    people.require_role(people.actor(session, actor), *MANAGERS)
-    instance = _instance(session, instance_id)
+    instance = _managed_instance(session, instance_id, actor, expected_version)
     if instance.status != "error":
         raise ConflictError(f"instance {instance_id} is {instance.status}, not failed")
     if data is not None and not isinstance(data, Mapping):
         raise InvalidInputError("data must be an object", [FieldProblem("data", "must be an object")])
-    if reason := unstorable(data):
-        raise InvalidInputError(f"data {reason}", [FieldProblem("data", reason)])
+    if problem := unstorable(data):
+        raise InvalidInputError(f"data {problem}", [FieldProblem("data", problem)])
     values = serializer.to_jsonable(dict(data or {}))
     workflow = projection.load(session, instance)
     instance.status, instance.error_message, instance.error_element_id = "running", None, None
-    audit.record(session, "retried", actor, instance.id, instance.process_key, None, {"data": values})
+    failed_at = instance.error_element_id
+    audit.record(
+        session, "retried", actor, instance.id, instance.process_key, failed_at, {"data": values, **_reason(reason)}
+    )
+    instance.status, instance.error_message, instance.error_element_id = "running", None, None
     _advance(session, instance, workflow, actor, lambda: runner.retry(workflow, values, projection.PRUNE_DEPTH))
     return instance_detail(session, instance)
 
@@ -427,3 +468,88 @@ def list_instances(
         raise InvalidInputError(f"business_key: {message}", [FieldProblem("business_key", message)])
     rows, total = repo.search(session, process_key, status, (page - 1) * per_page, per_page, participant, business_key)
     return [instance_detail(session, row, with_tasks=False) for row in rows], total
+
+
+def change_due_date(
+    session: Session,
+    task_id: int,
+    actor: str,
+    due_at: datetime | None,
+    reason: str = "",
+    expected_due: datetime | None | object = UNCHECKED,
+) -> TaskSummary:
+    """Move an open task's due date (None: no due date), with the reason kept in the audit log.
+
+    With ``expected_due``, a due date someone else changed meanwhile is a conflict.
+
+    :raises PermissionDeniedError: not a manager.
+    :raises NotFoundError: no such task.
+    :raises ConflictError: the task is no longer open, or its due date changed meanwhile.
+    :raises InvalidInputError: the due date has no time zone.
+    """
+    people.require_role(people.actor(session, actor), *MANAGERS)
+    task, instance = _open_task(session, task_id, allow_suspended=True)
+    if due_at is not None and due_at.tzinfo is None:
+        raise InvalidInputError("due_at needs a time zone", [FieldProblem("due_at", "needs a time zone")])
+    if expected_due is not UNCHECKED and expected_due != task.due_at:
+        raise ConflictError(f"the due date of task {task_id} was changed meanwhile")
+    previous, task.due_at = task.due_at, due_at
+    audit.record(
+        session,
+        "due_changed",
+        actor,
+        instance.id,
+        instance.process_key,
+        task.element_id,
+        {
+            "task_id": task.id,
+            "due_at": due_at.isoformat() if due_at else None,
+            "previous": previous.isoformat() if previous else None,
+            **_reason(reason),
+        },
+    )
+    session.flush()
+    return task_summary(session, task)
+
+
+def edit_data(
+    session: Session,
+    instance_id: int,
+    actor: str,
+    name: str,
+    value: Any,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> InstanceDetail:
+    """Set one data value of an unfinished instance, as its open or failed steps see it.
+
+    :raises PermissionDeniedError: not a manager.
+    :raises NotFoundError: no such instance.
+    :raises ConflictError: the instance has ended, or changed since ``expected_version``.
+    :raises InvalidInputError: a bad name or a value that cannot be stored.
+    """
+    instance = _managed_instance(session, instance_id, actor, expected_version)
+    if instance.status in ("completed", "terminated"):
+        raise ConflictError(f"instance {instance_id} has ended ({instance.status}); its data is final")
+    if not isinstance(name, str) or not name.isidentifier() or len(name) > 100:
+        raise InvalidInputError("name", [FieldProblem("name", "a variable name: letters, digits and _")])
+    if problem := unstorable({name: value}):
+        raise InvalidInputError(f"value {problem}", [FieldProblem("value", problem)])
+    stored = serializer.to_jsonable({name: value})[name]
+    previous = (instance.data or {}).get(name)
+    workflow = projection.load(session, instance)
+    runner.set_data(workflow, name, stored)
+    for row in tasks_repo.open_for_instance(session, instance.id):
+        if row.context and name in row.context:
+            row.context = {**row.context, name: stored}
+    audit.record(
+        session,
+        "data_changed",
+        actor,
+        instance.id,
+        instance.process_key,
+        None,
+        {"name": name, "value": stored, "previous": previous, **_reason(reason)},
+    )
+    projection.save(session, instance, workflow, actor)
+    return instance_detail(session, instance)

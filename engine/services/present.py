@@ -89,4 +89,6 @@ def instance_detail(session: Session, instance: ProcessInstance, with_tasks: boo
         active_elements=active,
         timers=timers,
         business_key=instance.business_key,
+        row_version=instance.row_version,
+        end_event_name=instance.end_event_name,
     )

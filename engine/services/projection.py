@@ -13,7 +13,7 @@ from engine.repositories import audit
 from engine.repositories import instances as instances_repo
 from engine.repositories import tasks as tasks_repo
 from engine.repositories import timers as timers_repo
-from engine.services import business_keys, definitions, subscriptions
+from engine.services import business_keys, definitions, facts, subscriptions
 
 PRUNE_DEPTH = 50
 
@@ -63,9 +63,11 @@ def save(session: Session, instance: ProcessInstance, workflow: Any, actor: str)
         if runner.is_completed(workflow):
             instance.status = "completed"
             instance.ended_at = utcnow()
+            facts.record_end(instance, runner.end_event(workflow), instance.ended_at)
             audit.record(session, "instance_completed", actor, instance.id, instance.process_key)
         else:
             instance.status = "running"
+    facts.record_key_data(session, instance, data, utcnow())
     _sync_tasks(session, instance, workflow, meta, actor)
     _sync_timers(session, instance, workflow)
     subscriptions.sync(session, instance, workflow)
