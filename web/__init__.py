@@ -88,12 +88,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from web.api import bp as api_bp
     from web.editor import bp as editor_bp
     from web.engine_rest import bp as engine_rest_bp
+    from web.monitoring import bp as monitoring_bp
     from web.tasks import bp as tasks_bp
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(tasks_bp)
     app.register_blueprint(editor_bp, url_prefix="/processes")
+    app.register_blueprint(monitoring_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie-authenticated writes
     app.register_blueprint(engine_rest_bp, url_prefix="/engine-rest")

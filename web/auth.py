@@ -144,10 +144,15 @@ def role_required(*roles: str) -> Callable[[F], F]:
     return decorate
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, home: str = "tasks.queue") -> str:
     if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("tasks.queue")
+    return url_for(home)
+
+
+def _home(view: UserView) -> str:
+    """Managers land on their dashboard; everyone else on the task queue."""
+    return "monitoring.dashboard" if view.has_role("manager") else "tasks.queue"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -167,7 +172,7 @@ def login() -> Any:
             session.permanent = True
             if not request.args.get("next") and "owner" in view.roles and not view.groups:
                 return redirect(url_for("editor.home"))  # process owners land on their processes
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(request.args.get("next"), _home(view)))
         error = _("Wrong user name or password.")
     return render_template("auth/login.html", error=error, username=name), (401 if error else 200)
 

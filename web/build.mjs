@@ -55,7 +55,8 @@ async function main() {
     entryPoints: {
       viewer: 'assets/viewer.js',
       modeler: 'assets/modeler.js',
-      dmn: 'assets/dmn.js'
+      dmn: 'assets/dmn.js',
+      charts: 'assets/charts.js'
     },
     outdir,
     bundle: true,

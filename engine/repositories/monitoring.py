@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, distinct, func, select
+from sqlalchemy import ColumnElement, and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.models import HumanTask, InstanceFact, ProcessInstance, Timer
@@ -311,7 +311,13 @@ def instance_filters(
         where.append(ProcessInstance.started_by == started_by)
     if text:
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(ProcessInstance.title.ilike(f"%{escaped}%", escape="\\"))
+        pattern = f"%{escaped}%"
+        where.append(
+            or_(
+                ProcessInstance.title.ilike(pattern, escape="\\"),
+                ProcessInstance.business_key.ilike(pattern, escape="\\"),
+            )
+        )
     open_task = [HumanTask.instance_id == ProcessInstance.id, HumanTask.status == "open"]
     if step:
         where.append(select(HumanTask.id).where(*open_task, HumanTask.element_id == step).exists())

@@ -169,9 +169,9 @@ def search_instances(
     """Return one page of instances matching the list's filters, with the total and counts per status.
 
     Filters (all optional strings): process, version, status, from, to (local dates, both included),
-    started_by, q (title), step (element with an open task), group (an open task's group), overdue ("1"),
-    error ("1"), reached (an element that had a task), failed (an element whose task failed its stage),
-    end (end event), fact ("name:value"), sort
+    started_by, q (title or business key), step (element with an open task), group (an open task's group),
+    overdue ("1"), error ("1"), reached (an element that had a task), failed (an element whose task failed
+    its stage), end (end event), fact ("name:value"), sort
     (started, ended, title, status, process, cycle, id), dir (asc, desc), page, per_page.
 
     :raises PermissionDeniedError: the actor is not a manager or admin.
