@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from engine.bpmn import juel
 from engine.bpmn.scripting import SCRIPT_ENGINE, ScriptCompileError, compile_expression
-
-EXPRESSION = re.compile(r"^\s*[$#]\{(.*)\}\s*$", re.S)
 
 
 def split_list(value: str | None) -> list[str]:
@@ -44,18 +43,32 @@ def resolve_groups(meta: Mapping[str, Any], groups: Mapping[str, str]) -> list[s
 
 
 def expression_of(value: str) -> str | None:
-    """Return the Python expression inside ``${...}``, or None for a literal."""
-    match = EXPRESSION.match(value)
-    return match.group(1).strip() if match else None
+    """Return the Python translation of a JUEL attribute (``${...}``), or None for a literal.
+
+    :raises juel.JuelError: the JUEL is outside the supported subset.
+    """
+    return _translated(value) if juel.is_juel(value) else None
+
+
+@lru_cache(maxsize=2048)
+def _translated(value: str) -> str:
+    return juel.translate(value)
+
+
+def translations(meta: Mapping[str, Any]) -> dict[str, str]:
+    """Translate a task's JUEL attributes once, at deploy: raw text -> Python expression."""
+    raws = [*(meta.get("candidate_groups") or []), meta.get("assignee"), meta.get("due_date"), meta.get("priority")]
+    return {raw: _translated(raw) for raw in raws if raw and juel.is_juel(raw)}
 
 
 def check_expression_attr(value: str) -> str | None:
-    """Return an error message if a ``${...}`` attribute does not compile, else None."""
-    expr = expression_of(value)
-    if expr is None:
+    """Return an error message if a ``${...}`` attribute is not valid JUEL, else None."""
+    if not juel.is_juel(value):
         return None
     try:
-        compile_expression(expr)
+        compile_expression(_translated(value))
+    except juel.JuelError as exc:
+        return f"expression {value!r}: {exc.message} at position {exc.position}"
     except ScriptCompileError as exc:
         return f"expression {value!r} is not valid: {exc}"
     return None
@@ -63,7 +76,7 @@ def check_expression_attr(value: str) -> str | None:
 
 def check_due_date(value: str) -> str | None:
     """Return an error message if a ``camunda:dueDate`` is neither a duration, a datetime nor an expression."""
-    if expression_of(value) is not None:
+    if juel.is_juel(value):
         return check_expression_attr(value)
     try:
         parse_due(value, datetime.now(UTC))
@@ -92,11 +105,14 @@ def parse_due(value: Any, created: datetime) -> datetime | None:
     return due if due.tzinfo else due.replace(tzinfo=UTC)
 
 
-def evaluate_attr(value: str | None, data: dict[str, Any]) -> Any:
-    """Evaluate a ``${...}`` attribute against task data; a literal is returned unchanged."""
+def evaluate_attr(value: str | None, data: dict[str, Any], translated: Mapping[str, str] | None = None) -> Any:
+    """Evaluate a ``${...}`` attribute against task data; a literal is returned unchanged.
+
+    :param translated: the deploy-time translations of the task's attributes (see ``translations``).
+    """
     if value is None:
         return None
-    expr = expression_of(value)
-    if expr is None:
+    if not juel.is_juel(value):
         return value
+    expr = (translated or {}).get(value) or _translated(value)
     return SCRIPT_ENGINE.environment.evaluate(expr, dict(data))

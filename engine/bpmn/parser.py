@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine.bpmn import form_rules, integration, lanes, serializer
+from engine.bpmn import form_rules, integration, juel, lanes, serializer, timer_values
 from engine.bpmn.scripting import ScriptCompileError, compile_expression, compile_script
 from engine.errors import DefinitionError, DefinitionProblem
 
@@ -33,8 +30,9 @@ HUMAN_TAGS = ("userTask", "manualTask", "task")
 FORM_TYPES = {"string", "long", "boolean", "date", "enum", "double"}
 CONSTRAINTS = {"required", "min", "max", "minlength", "maxlength", "readonly"}
 MAX_FILE_BYTES = 5 * 1024 * 1024
-# A bare ISO-8601 duration, cycle or date written where a Python expression is expected.
-ISO_LIKE = re.compile(r"^(R\d*/)?(P[\dYMWDTHS.,]+|\d{4}-\d{2}-\d{2}\S*)(/\S+)?$")
+EXTERNAL_WAY_OUT = (
+    'make it an external task (camunda:type="external" camunda:topic="...") and run that code in a worker'
+)
 
 
 def _parser() -> etree.XMLParser:
@@ -230,12 +228,16 @@ class _Checker:
             ):
                 self.add(element, "the ids 'Start' and 'End' are reserved by the engine; rename the element")
         for cond in root.iterfind(".//bpmn:conditionExpression", NS):
-            self._expression(cond.getparent(), _text(cond), "condition")
+            self._condition(cond)
         for script in root.iterfind(".//bpmn:scriptTask", NS):
             body = script.find("bpmn:script", NS)
             fmt = (script.get("scriptFormat") or "python").lower()
             if fmt not in ("python", "py", ""):
-                self.add(script, f"script format {fmt!r} is not supported; scripts are Python")
+                self.add(
+                    script,
+                    f"{fmt} scripts cannot run in Teamflow (scripts are Python): rewrite it in Python or "
+                    f"{EXTERNAL_WAY_OUT}",
+                )
             elif body is not None and _text(body):
                 try:
                     compile_script(body.text or "")
@@ -245,11 +247,8 @@ class _Checker:
             self._timer(timer)
         integration.check(root, self.add)
         for service in root.iterfind(".//bpmn:serviceTask", NS):
-            self.add(
-                service,
-                "service tasks are not supported: Teamflow does not call external services; "
-                "use a script task or a user task",
-            )
+            self._service(service)
+        self._java_hooks()
         self._messages()
         for rule in root.iterfind(".//bpmn:businessRuleTask", NS):
             if not rule.get(f"{{{CAMUNDA_NS}}}decisionRef"):
@@ -277,14 +276,80 @@ class _Checker:
             if ref and ref not in declared:
                 self.add(definition.getparent(), f"messageRef {ref!r} names no bpmn:message of this file")
 
-    def _expression(self, element: Any, source: str, what: str) -> None:
-        if lanes.expression_of(source) is not None:
-            self.add(element, f"{what} {source!r} is a JUEL expression; write it as a Python expression")
+    def _service(self, service: Any) -> None:
+        if service.get(f"{{{CAMUNDA_NS}}}class"):
+            self.add(
+                service,
+                f"Java class {service.get(f'{{{CAMUNDA_NS}}}class')!r} cannot run in Teamflow; {EXTERNAL_WAY_OUT}",
+            )
+        elif service.get(f"{{{CAMUNDA_NS}}}delegateExpression"):
+            self.add(
+                service,
+                f"delegate expression {service.get(f'{{{CAMUNDA_NS}}}delegateExpression')!r} names a "
+                f"Java bean, which cannot run in Teamflow; {EXTERNAL_WAY_OUT}",
+            )
+        elif service.get(f"{{{CAMUNDA_NS}}}expression"):
+            self.add(
+                service,
+                f"expression {service.get(f'{{{CAMUNDA_NS}}}expression')!r} calls a Java bean, which "
+                f"cannot run in Teamflow; {EXTERNAL_WAY_OUT}",
+            )
+        else:
+            self.add(
+                service,
+                "service tasks are not supported: Teamflow does not call external services; "
+                "use a script task or a user task",
+            )
+
+    def _java_hooks(self) -> None:
+        """Refuse listeners and connectors that run Java or non-Python scripts, which Teamflow would skip."""
+        for tag in ("executionListener", "taskListener"):
+            for listener in self.doc.root.iterfind(f".//camunda:{tag}", NS):
+                owner = listener.getparent().getparent()
+                script = listener.find("camunda:script", NS)
+                if listener.get("class") or listener.get("delegateExpression"):
+                    what = listener.get("class") or listener.get("delegateExpression")
+                    self.add(owner, f"{tag} {what!r} runs Java, which cannot run in Teamflow; {EXTERNAL_WAY_OUT}")
+                elif listener.get("expression"):
+                    self.add(
+                        owner, f"{tag} expression {listener.get('expression')!r} is not supported; {EXTERNAL_WAY_OUT}"
+                    )
+                elif script is not None:
+                    fmt = script.get("scriptFormat") or ""
+                    self.add(owner, f"{tag} with a {fmt} script cannot run in Teamflow; {EXTERNAL_WAY_OUT}")
+        for connector in self.doc.root.iterfind(".//camunda:connector", NS):
+            self.add(
+                connector.getparent().getparent(), f"Camunda connectors cannot run in Teamflow; {EXTERNAL_WAY_OUT}"
+            )
+
+    def _condition(self, cond: Any) -> None:
+        source = _text(cond)
+        element = cond.getparent()
+        if (cond.get("language") or "").lower() not in ("", "python", "juel"):
+            self.add(element, f"condition language {cond.get('language')!r} is not supported; use JUEL or Python")
+            return
+        if juel.is_juel(source):
+            translated = self._juel(element, source, "condition")
+            if translated is not None:
+                cond.text = f"juel_bool({translated})"
             return
         try:
             compile_expression(source)
         except ScriptCompileError as exc:
-            self.add(element, f"{what} {source!r} is not a valid expression: {exc}")
+            self.add(element, f"condition {source!r} is not a valid expression: {exc}")
+
+    def _juel(self, element: Any, source: str, what: str) -> str | None:
+        """Translate a JUEL text, or report it with its position; return the Python expression."""
+        try:
+            translated = juel.translate(source)
+            compile_expression(translated)
+        except juel.JuelError as exc:
+            self.add(element, f"{what} {source!r}: {exc.message} at position {exc.position}")
+            return None
+        except ScriptCompileError as exc:
+            self.add(element, f"{what} {source!r} cannot be translated: {exc}")
+            return None
+        return translated
 
     def _timer(self, timer: Any) -> None:
         event = timer.getparent()
@@ -294,28 +359,11 @@ class _Checker:
                 continue
             source = _text(node)
             try:
-                if ISO_LIKE.match(source):
-                    raise ScriptCompileError("bare ISO-8601 value")
-                compile_expression(source)
-            except ScriptCompileError:
-                self.add(event, f'timer {kind} {source!r} is not an expression; quote a literal: "{source}"')
-                return
-            try:
-                literal = ast.literal_eval(source)
-            except (ValueError, SyntaxError):
-                return  # a variable or computed value, checked when it is evaluated
-            if not isinstance(literal, str):
-                self.add(event, f"timer {kind} {source!r} must be an ISO-8601 string")
-                return
-            try:
-                if kind == "timeDuration":
-                    TimerEventDefinition.parse_iso_duration(literal)
-                elif kind == "timeDate":
-                    TimerEventDefinition.get_datetime(literal)
-                else:
-                    TimerEventDefinition.parse_iso_recurring_interval(literal)
-            except Exception:
-                self.add(event, f"timer {kind} {literal!r} is not a valid ISO-8601 value")
+                node.text = timer_values.timer_source(kind, source)
+            except juel.JuelError as exc:
+                self.add(event, f"timer {kind} {source!r}: {exc.message} at position {exc.position}")
+            except timer_values.TimerValueError as exc:
+                self.add(event, str(exc))
             return
         self.add(event, "timer has no timeDuration, timeDate or timeCycle")
 
@@ -328,14 +376,17 @@ class _Checker:
         if not groups and not meta["assignee"]:
             self.add(task, "task has no camunda:candidateGroups, assignee or lane that maps to a known group")
         for group in groups:
-            if lanes.expression_of(group) is None and group not in self.groups:
+            if not juel.is_juel(group) and group not in self.groups:
                 known = ", ".join(sorted(self.groups))
                 self.add(task, f"candidate group {group!r} is not a known group (known: {known})")
         for attr in ("assignee", "priority"):
             value = meta[attr]
             if value and (error := lanes.check_expression_attr(value)):
                 self.add(task, f"camunda:{attr}: {error}")
-        if meta["priority"] and lanes.expression_of(meta["priority"]) is None:
+        for group in meta["candidate_groups"]:
+            if error := lanes.check_expression_attr(group):
+                self.add(task, f"camunda:candidateGroups: {error}")
+        if meta["priority"] and not juel.is_juel(meta["priority"]):
             if not meta["priority"].strip().lstrip("-").isdigit():
                 self.add(task, f"camunda:priority {meta['priority']!r} is not an integer")
         if meta["due_date"] and (error := lanes.check_due_date(meta["due_date"])):
@@ -524,6 +575,7 @@ def parse_deployment(files: Sequence[tuple[str, bytes]], groups: Mapping[str, st
                         file_texts[decision_doc.name] = decision_doc.text
             for info in task_meta.values():
                 info["groups"] = lanes.resolve_groups(info, groups)
+                info["juel"] = lanes.translations(info)
             results.append(
                 ParsedProcess(
                     key=key,

@@ -52,6 +52,7 @@ class WaitingTimer:
     is_start: bool
     repeat_left: int | None = None
     interval_seconds: float | None = None
+    cron: str | None = None
 
 
 def create_workflow(spec: Any, subprocess_specs: dict[str, Any], data: dict[str, Any]) -> BpmnWorkflow:
@@ -176,6 +177,7 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[WaitingTimer]:
                 isinstance(task.task_spec, StartEvent),
                 cycle.get("cycles"),
                 cycle.get("duration"),
+                cycle.get("cron"),
             )
         )
     return timers

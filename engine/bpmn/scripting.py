@@ -21,6 +21,8 @@ from RestrictedPython.PrintCollector import PrintCollector
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from engine.bpmn import juel
+
 
 class ScriptCompileError(Exception):
     """A script or expression is not allowed or not valid Python."""
@@ -80,9 +82,18 @@ GUARDS: dict[str, Any] = {
     "datetime": _dt.datetime,
     "timedelta": _dt.timedelta,
     "timezone": _dt.timezone,
+    # What translated JUEL expressions call (engine/bpmn/juel.py).
+    **juel.HELPERS,
 }
 
-_RESERVED = set(GUARDS)
+_RESERVED = set(GUARDS) | {"juel_var"}
+
+
+def _namespace(context: dict[str, Any], external_context: dict[str, Any] | None) -> dict[str, Any]:
+    namespace = {**context, **(external_context or {}), **GUARDS}
+    # execution.getVariable('x') in JUEL: null for a variable that is not set.
+    namespace["juel_var"] = lambda name: namespace.get(name) if name not in _RESERVED else None
+    return namespace
 
 
 @lru_cache(maxsize=4096)
@@ -118,12 +129,12 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
         code = compile_expression(expression)
-        namespace = {**context, **(external_context or {}), **GUARDS}
+        namespace = _namespace(context, external_context)
         return eval(code, namespace)  # noqa: S307 - compiled by RestrictedPython with guards
 
     def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
         code = compile_script(script)
-        namespace = {**context, **(external_context or {}), **GUARDS}
+        namespace = _namespace(context, external_context)
         exec(code, namespace)  # noqa: S102 - compiled by RestrictedPython with guards
         external = external_context or {}
         for key, value in namespace.items():

@@ -9,7 +9,10 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.event_definition import MessageEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.event_definition import (
+    MessageEventDefinitionConverter,
+    TimerConditionalEventDefinitionConverter,
+)
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -18,6 +21,7 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.multiinstance_task import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 
 from engine.bpmn.scripting import SCRIPT_ENGINE
+from engine.bpmn.timer_values import CamundaCycleTimerEventDefinition, use_camunda_cycles
 
 CAMUNDA_MI = (ParallelMultiInstanceTask, SequentialMultiInstanceTask)
 
@@ -48,6 +52,7 @@ def _config() -> dict[Any, Any]:
     # Send and receive tasks and plain message events use the generic message definition, which the
     # Camunda configuration leaves out.
     config[MessageEventDefinition] = MessageEventDefinitionConverter
+    config[CamundaCycleTimerEventDefinition] = TimerConditionalEventDefinitionConverter
     return config
 
 
@@ -83,7 +88,7 @@ def load_spec(dct: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
 
 
 def normalize_specs(spec: Any, subprocess_specs: dict[str, Any]) -> None:
-    """Give Camunda multi-instance tasks their input collection up front.
+    """Give Camunda multi-instance tasks their input collection up front; let cycle timers take cron.
 
     SpiffWorkflow's Camunda multi-instance task sets ``data_input`` on its spec only when a task first
     becomes ready. A spec restored from storage (after a restart, or in another worker) lacks it, and a
@@ -94,6 +99,7 @@ def normalize_specs(spec: Any, subprocess_specs: dict[str, Any]) -> None:
         if process is None:
             continue
         for task_spec in process.task_specs.values():
+            use_camunda_cycles(task_spec)
             if isinstance(task_spec, CAMUNDA_MI) and task_spec.cardinality is None:
                 if task_spec.data_output is not None and task_spec.data_input is None:
                     task_spec.data_input = TaskDataReference(task_spec.data_output.bpmn_id)

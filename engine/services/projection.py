@@ -90,14 +90,15 @@ def _sync_tasks(session: Session, instance: ProcessInstance, workflow: Any, meta
             continue
         info = meta.get(task.element_id, {})
         data = dict(task.data)
-        groups = [g for g in (_evaluated(raw, data) for raw in info.get("groups", [])) if g]
-        assignee = _evaluated(info.get("assignee"), data)
+        translated = info.get("juel")
+        groups = [g for g in (_evaluated(raw, data, translated) for raw in info.get("groups", [])) if g]
+        assignee = _evaluated(info.get("assignee"), data, translated)
         try:
-            due = lanes.parse_due(_evaluated_raw(info.get("due_date"), data), now)
+            due = lanes.parse_due(_evaluated_raw(info.get("due_date"), data, translated), now)
         except (ValueError, Exception):
             due = None
         try:
-            priority = int(_evaluated_raw(info.get("priority"), data) or 50)
+            priority = int(_evaluated_raw(info.get("priority"), data, translated) or 50)
         except (TypeError, ValueError):
             priority = 50
         row = HumanTask(
@@ -138,17 +139,17 @@ def _text_of(data: dict[str, Any], name: str | None, limit: int) -> str | None:
     return str(value).strip()[:limit]
 
 
-def _evaluated_raw(value: Any, data: dict[str, Any]) -> Any:
+def _evaluated_raw(value: Any, data: dict[str, Any], translated: dict[str, str] | None = None) -> Any:
     if value is None:
         return None
     try:
-        return lanes.evaluate_attr(str(value), data)
+        return lanes.evaluate_attr(str(value), data, translated)
     except Exception:
         return None
 
 
-def _evaluated(value: Any, data: dict[str, Any]) -> str | None:
-    result = _evaluated_raw(value, data)
+def _evaluated(value: Any, data: dict[str, Any], translated: dict[str, str] | None = None) -> str | None:
+    result = _evaluated_raw(value, data, translated)
     return str(result) if result not in (None, "") else None
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.bpmn import runner
+from engine.bpmn import runner, timer_values
 from engine.db import utcnow
 from engine.errors import ConflictError
 from engine.models import Timer
@@ -90,14 +90,20 @@ def _fire_start_timer(session: Session, timer: Timer) -> None:
     instance = instances_repo.get(session, detail.id)
     assert instance is not None
     workflow = projection.load(session, instance)
+    cron_due = None
     try:
         for waiting in [t for t in runner.waiting_timers(workflow) if t.is_start]:
             runner.fire_timer(workflow, waiting.spiff_id, projection.PRUNE_DEPTH)
+            if waiting.cron:
+                cron_due = timer_values.cron_next(waiting.cron, max(timer.due_at, utcnow()))
     except runner.WorkflowFailure as failure:
         projection.record_failure(session, instance, failure, people.SYSTEM)
     projection.save(session, instance, workflow, people.SYSTEM)
     left = timer.repeat_left
-    if left is not None and left != 1 and timer.interval_seconds:
+    if cron_due is not None:
+        # A cron cycle (Quartz) fires at its next matching time, not after a fixed interval.
+        timer.due_at = cron_due
+    elif left is not None and left != 1 and timer.interval_seconds:
         timer.repeat_left = left - 1 if left > 0 else left
         timer.due_at = timer.due_at + timedelta(seconds=timer.interval_seconds)
     else:

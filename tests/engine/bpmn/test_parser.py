@@ -79,7 +79,8 @@ def test_malformed_xml_names_the_line() -> None:
     ("old", "new", "element", "words"),
     [
         ('camunda:candidateGroups="sales"', 'camunda:candidateGroups="nobody"', "Task_Enter", "not a known group"),
-        ("total &gt; 100", "${total &gt; 100}", "Flow_big", "JUEL"),
+        ("total &gt; 100", "${total.getClass() &gt; 100}", "Flow_big", "getClass() is not supported at position 9"),
+        ("total &gt; 100", "${total &gt;}", "Flow_big", "ends too early at position 10"),
         ("total &gt; 100", "total &gt;", "Flow_big", "not a valid expression"),
         ("total = amount * 2 + divisor_check", "import os", "Script_Double", "imports are not allowed"),
         ("total = amount * 2 + divisor_check", "x = ().__class__.__base__", "Script_Double", "invalid attribute"),
@@ -99,11 +100,11 @@ def test_problems_name_file_element_and_line(old: str, new: str, element: str, w
     assert matching[0].line and matching[0].line > 1
 
 
-def test_timer_literals_must_be_quoted_iso_values() -> None:
+def test_timer_literals_must_be_iso_values() -> None:
     text = (DATA / "timers.bpmn").read_text()
-    unquoted = text.replace('"P1D"</bpmn:timeDuration>', "P1D</bpmn:timeDuration>")
+    unquoted = text.replace('"P1D"</bpmn:timeDuration>', "P1 day</bpmn:timeDuration>")
     [problem] = problems_of([("timers.bpmn", unquoted.encode())])
-    assert problem.element_id == "Timer_Wait" and "quote" in problem.message
+    assert problem.element_id == "Timer_Wait" and "neither ISO 8601" in problem.message
     invalid = text.replace('"P1D"</bpmn:timeDuration>', '"one day"</bpmn:timeDuration>')
     [problem] = problems_of([("timers.bpmn", invalid.encode())])
     assert problem.element_id == "Timer_Wait" and "ISO-8601" in problem.message
