@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from engine.errors import DefinitionProblem
+
 
 @dataclass(frozen=True)
 class DeployResult:
@@ -14,6 +16,8 @@ class DeployResult:
     key: str
     version: int
     created: bool
+    # Human tasks naming no known group that went to the fallback group, as DefinitionProblems.
+    warnings: tuple[DefinitionProblem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class ProcessVersionView:
     documentation: str
     start_groups: tuple[str, ...] = ()
     deploy_note: str = ""
+    fallback_group: str | None = None
 
 
 @dataclass(frozen=True)

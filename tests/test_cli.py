@@ -41,6 +41,18 @@ def test_db_upgrade_and_deploy_print_versions(cli) -> None:  # type: ignore[no-u
     assert "simple\tversion 1\tunchanged" in again.output
 
 
+def test_deploy_with_a_fallback_group_warns_about_each_task(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("demo")
+    refused = cli("deploy", str(DATA / "unknown_group.bpmn"))
+    assert refused.exit_code == 1 and "Task_Accounting" in refused.output
+    done = cli("deploy", str(DATA / "unknown_group.bpmn"), "--fallback-group", "team-lead")
+    assert done.exit_code == 0, done.output
+    assert "unknown_group\tversion 1\tnew version" in done.output
+    assert done.output.count("warning: ") == 2 and "'team-lead'" in done.output
+    unknown = cli("deploy", str(DATA / "unknown_group.bpmn"), "--fallback-group", "nobody")
+    assert unknown.exit_code == 1 and "fallback group 'nobody' is not a known group" in unknown.output
+
+
 def test_demo_is_idempotent_and_the_main_path_works(cli) -> None:  # type: ignore[no-untyped-def]
     first = cli("demo")
     assert first.exit_code == 0, first.output

@@ -117,12 +117,15 @@ def _safe_url(url: str) -> str:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--user", "actor", default="system", help="Who deploys (recorded in the audit log).")
-def deploy(paths: tuple[Path, ...], actor: str) -> None:
+@click.option("--fallback-group", default=None, help="Group for user tasks that name no known group.")
+def deploy(paths: tuple[Path, ...], actor: str, fallback_group: str | None) -> None:
     """Deploy BPMN/DMN files or folders; print each process's version."""
     app = _app()
     upgrade(app.config["DATABASE_URL"])
     with unit_of_work(app) as session:
-        results = _run(lambda: definitions.deploy_paths(session, list(paths), actor))
+        results = _run(lambda: definitions.deploy_paths(session, list(paths), actor, fallback_group))
+    for warning in dict.fromkeys(w for r in results for w in r.warnings):
+        click.echo(f"warning: {warning}", err=True)
     for result in results:
         state = "new version" if result.created else "unchanged"
         click.echo(f"{result.key}\tversion {result.version}\t{state}")

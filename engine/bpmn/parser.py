@@ -56,6 +56,9 @@ class ParsedProcess:
     start_groups: list[str] = field(default_factory=list)
     # Process-wide settings: business key variable, message start events, external tasks.
     process_meta: dict[str, Any] = field(default_factory=dict)
+    # Human tasks naming no known group, sent to the fallback group the uploader picked.
+    warnings: list[DefinitionProblem] = field(default_factory=list)
+    fallback_group: str | None = None
 
     @property
     def content_hash(self) -> str:
@@ -208,15 +211,27 @@ def _task_meta(doc: _Doc) -> dict[str, dict[str, Any]]:
 class _Checker:
     """Teamflow's own checks, run on the XML so that every problem carries its line."""
 
-    def __init__(self, doc: _Doc, groups: Mapping[str, str], problems: list[DefinitionProblem]) -> None:
+    def __init__(
+        self,
+        doc: _Doc,
+        groups: Mapping[str, str],
+        problems: list[DefinitionProblem],
+        fallback_group: str | None = None,
+        warnings: list[DefinitionProblem] | None = None,
+    ) -> None:
         self.doc = doc
         self.groups = groups
         self.problems = problems
+        self.fallback_group = fallback_group
+        self.warnings = warnings if warnings is not None else []
 
     def add(self, element: Any, message: str) -> None:
         element_id = element.get("id") if element is not None else None
         line = element.sourceline if element is not None else None
         self.problems.append(DefinitionProblem(self.doc.name, element_id, line, message))
+
+    def warn(self, element: Any, message: str) -> None:
+        self.warnings.append(DefinitionProblem(self.doc.name, element.get("id"), element.sourceline, message))
 
     def run(self, meta: dict[str, dict[str, Any]]) -> None:
         root = self.doc.root
@@ -373,12 +388,20 @@ class _Checker:
         groups = lanes.resolve_groups(meta, self.groups)
         if meta["candidate_users"]:
             self.add(task, "camunda:candidateUsers is not supported; use camunda:candidateGroups or camunda:assignee")
+        unknown = [g for g in groups if not juel.is_juel(g) and g not in self.groups]
+        fallback = self.fallback_group
+        if fallback and (len(unknown) == len(groups)):
+            named = f"names unknown groups ({', '.join(unknown)})" if unknown else "names no known group"
+            self.warn(task, f"task {named}; it goes to the fallback group {fallback!r}")
+            return self._task_attributes(task, meta)
         if not groups and not meta["assignee"]:
             self.add(task, "task has no camunda:candidateGroups, assignee or lane that maps to a known group")
-        for group in groups:
-            if not juel.is_juel(group) and group not in self.groups:
-                known = ", ".join(sorted(self.groups))
-                self.add(task, f"candidate group {group!r} is not a known group (known: {known})")
+        for group in unknown:
+            known = ", ".join(sorted(self.groups))
+            self.add(task, f"candidate group {group!r} is not a known group (known: {known})")
+        self._task_attributes(task, meta)
+
+    def _task_attributes(self, task: Any, meta: dict[str, Any]) -> None:
         for attr in ("assignee", "priority"):
             value = meta[attr]
             if value and (error := lanes.check_expression_attr(value)):
@@ -487,14 +510,22 @@ def _spiff_problem(exc: Exception, docs: Sequence[_Doc], default_file: str) -> D
     return DefinitionProblem(file_name, element_id or None, line, message)
 
 
-def parse_deployment(files: Sequence[tuple[str, bytes]], groups: Mapping[str, str]) -> list[ParsedProcess]:
+def parse_deployment(
+    files: Sequence[tuple[str, bytes]], groups: Mapping[str, str], fallback_group: str | None = None
+) -> list[ParsedProcess]:
     """Parse and check a set of files; return one ParsedProcess per executable process.
 
     :param files: (file name, content) pairs of .bpmn and .dmn files.
     :param groups: known group ids mapped to their names, for lanes and candidate groups.
+    :param fallback_group: the group that gets human tasks naming no known group (they are then warnings,
+        listed in each process's ``warnings``); without it such tasks are problems.
     :raises DefinitionError: with every problem found, each naming file, element and line.
     """
     problems: list[DefinitionProblem] = []
+    if fallback_group is not None and fallback_group not in groups:
+        known = ", ".join(sorted(groups))
+        message = f"fallback group {fallback_group!r} is not a known group (known: {known})"
+        raise DefinitionError([DefinitionProblem(files[0][0] if files else "", None, None, message)])
     docs = _load(files, problems)
     if problems:
         raise DefinitionError(problems)
@@ -523,11 +554,12 @@ def parse_deployment(files: Sequence[tuple[str, bytes]], groups: Mapping[str, st
             problems.append(_spiff_problem(exc, [doc], doc.name))
 
     metas: dict[str, dict[str, dict[str, Any]]] = {}
+    warnings: dict[str, list[DefinitionProblem]] = {}
     for doc in bpmn_docs:
         meta = _task_meta(doc)
         metas[doc.name] = meta
         before = len(problems)
-        _Checker(doc, groups, problems).run(meta)
+        _Checker(doc, groups, problems, fallback_group, warnings.setdefault(doc.name, [])).run(meta)
         if len(problems) > before:
             continue  # SpiffWorkflow's own errors on a flagged file are noise (bare KeyErrors and the like)
         try:
@@ -574,7 +606,7 @@ def parse_deployment(files: Sequence[tuple[str, bytes]], groups: Mapping[str, st
                     if decision_doc is not None:
                         file_texts[decision_doc.name] = decision_doc.text
             for info in task_meta.values():
-                info["groups"] = lanes.resolve_groups(info, groups)
+                info["groups"] = _known_or_fallback(lanes.resolve_groups(info, groups), groups, fallback_group)
                 info["juel"] = lanes.translations(info)
             results.append(
                 ParsedProcess(
@@ -588,6 +620,8 @@ def parse_deployment(files: Sequence[tuple[str, bytes]], groups: Mapping[str, st
                     task_meta=task_meta,
                     start_groups=_start_groups(process, doc.root, groups),
                     process_meta=_process_meta(process, doc.root, used_docs.values()),
+                    warnings=[w for name in used_docs for w in warnings.get(name, [])],
+                    fallback_group=fallback_group,
                 )
             )
     if problems:
@@ -608,6 +642,14 @@ def _process_meta(process: Any, root: Any, used_docs: Any) -> dict[str, Any]:
         "message_starts": integration.message_starts(process, root),
         "external_tasks": external,
     }
+
+
+def _known_or_fallback(resolved: list[str], groups: Mapping[str, str], fallback: str | None) -> list[str]:
+    """Keep a task's known groups and expressions; with none left, the fallback group (if any)."""
+    if fallback is None:
+        return resolved
+    kept = [g for g in resolved if juel.is_juel(g) or g in groups]
+    return kept or [fallback]
 
 
 def _participant_name(root: Any, key: str) -> str | None:

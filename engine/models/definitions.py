@@ -30,3 +30,5 @@ class ProcessVersion(Base):
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deployed_by: Mapped[str | None] = mapped_column(String(100))
     deploy_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The group chosen at deploy for human tasks that name no known group; None: there were none allowed.
+    fallback_group: Mapped[str | None] = mapped_column(String(64))

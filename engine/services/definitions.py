@@ -38,21 +38,30 @@ def to_view(version: ProcessVersion) -> ProcessVersionView:
         documentation=version.documentation,
         start_groups=tuple(version.task_meta.get("", {}).get("start_groups", ())),
         deploy_note=version.deploy_note or "",
+        fallback_group=version.fallback_group,
     )
 
 
-def deploy(session: Session, files: Sequence[tuple[str, bytes]], actor: str, note: str = "") -> list[DeployResult]:
+def deploy(
+    session: Session,
+    files: Sequence[tuple[str, bytes]],
+    actor: str,
+    note: str = "",
+    fallback_group: str | None = None,
+) -> list[DeployResult]:
     """Parse, check and store each executable process as a new version (unless unchanged).
 
     :param files: (file name, content) pairs.
     :param note: what changed and why, kept with each new version.
-    :raises DefinitionError: a file fails to parse or check; nothing is stored.
+    :param fallback_group: the group that gets human tasks naming no known group; each such task is
+        listed in the result's warnings and the version records the choice. Without it they are refused.
+    :raises DefinitionError: a file fails to parse or check, or the fallback group is unknown; nothing is stored.
     """
     if not files:
         raise DefinitionError([DefinitionProblem("", None, None, "no files given")])
     results = []
     for file_set in _file_sets(session, files):
-        results.extend(_deploy_set(session, file_set, actor, note))
+        results.extend(_deploy_set(session, file_set, actor, note, fallback_group))
     return results
 
 
@@ -117,14 +126,18 @@ def _deployed_dmn_files(session: Session, decisions: set[str], taken: set[str]) 
     return list(found.items())
 
 
-def _deploy_set(session: Session, files: Sequence[tuple[str, bytes]], actor: str, note: str = "") -> list[DeployResult]:
-    parsed = parser.parse_deployment(files, people_repo.groups(session))
+def _deploy_set(
+    session: Session, files: Sequence[tuple[str, bytes]], actor: str, note: str, fallback_group: str | None
+) -> list[DeployResult]:
+    parsed = parser.parse_deployment(files, people_repo.groups(session), fallback_group)
     results = []
     for process in parsed:
         latest = repo.latest(session, process.key)
         content_hash = process.content_hash
-        if latest is not None and latest.content_hash == content_hash:
-            results.append(DeployResult(process.key, latest.version, False))
+        warnings = tuple(process.warnings)
+        fallback = process.fallback_group if warnings else None
+        if latest is not None and latest.content_hash == content_hash and latest.fallback_group == fallback:
+            results.append(DeployResult(process.key, latest.version, False, warnings))
             continue
         meta: dict[str, Any] = dict(process.task_meta)
         meta[""] = {"start_groups": process.start_groups, **process.process_meta}
@@ -143,6 +156,7 @@ def _deploy_set(session: Session, files: Sequence[tuple[str, bytes]], actor: str
                 deployed_at=utcnow(),
                 deployed_by=actor,
                 deploy_note=note,
+                fallback_group=fallback,
             ),
         )
         with _CACHE_LOCK:
@@ -155,9 +169,14 @@ def _deploy_set(session: Session, files: Sequence[tuple[str, bytes]], actor: str
             "deployed",
             actor,
             process_key=process.key,
-            data={"version": version.version, "files": sorted(process.files), "note": note},
+            data={
+                "version": version.version,
+                "files": sorted(process.files),
+                "note": note,
+                "fallback_group": fallback,
+            },
         )
-        results.append(DeployResult(process.key, version.version, True))
+        results.append(DeployResult(process.key, version.version, True, warnings))
     return results
 
 
@@ -186,7 +205,9 @@ def _schedule_start_timers(session: Session, version: ProcessVersion, previous: 
             )
 
 
-def deploy_paths(session: Session, paths: Sequence[Path], actor: str) -> list[DeployResult]:
+def deploy_paths(
+    session: Session, paths: Sequence[Path], actor: str, fallback_group: str | None = None
+) -> list[DeployResult]:
     """Deploy files and folders (every .bpmn and .dmn inside them).
 
     :raises DefinitionError: a file fails to parse or check.
@@ -201,7 +222,7 @@ def deploy_paths(session: Session, paths: Sequence[Path], actor: str) -> list[De
             files.append((path.name, path.read_bytes()))
         else:
             raise NotFoundError(f"{path} does not exist")
-    return deploy(session, files, actor)
+    return deploy(session, files, actor, fallback_group=fallback_group)
 
 
 def _cached(

@@ -93,7 +93,7 @@ def test_deploy_unchanged_files_keeps_the_version(client: FlaskClient) -> None:
     files = upload(PROCESSES / "complaint.bpmn", PROCESSES / "complaint_severity.dmn")
     response = client.post("/api/v1/deployments", data=files, headers=auth("owner"))
     assert response.status_code == 201
-    assert response.get_json() == {"processes": [{"key": "complaint", "version": 1, "created": False}]}
+    assert response.get_json() == {"processes": [{"key": "complaint", "version": 1, "created": False}], "warnings": []}
 
 
 @pytest.mark.parametrize("user", ["owner", "admin"])
@@ -103,7 +103,7 @@ def test_deploy_a_changed_process_makes_a_new_version(client: FlaskClient, user:
     files = upload(bpmn, PROCESSES / "complaint_severity.dmn", changes={bpmn.name: changed})
     response = client.post("/api/v1/deployments", data=files, headers=auth(user))
     assert response.status_code == 201, response.get_data(as_text=True)
-    assert response.get_json() == {"processes": [{"key": "complaint", "version": 2, "created": True}]}
+    assert response.get_json() == {"processes": [{"key": "complaint", "version": 2, "created": True}], "warnings": []}
     versions = client.get("/api/v1/processes/complaint/versions", headers=auth(user)).get_json()
     assert [v["version"] for v in versions] == [1, 2]
     assert versions[1]["deployed_by"] == user
@@ -213,3 +213,29 @@ def test_openapi_describes_every_route(app: Flask, client: FlaskClient) -> None:
                     }
     complete = spec["paths"]["/api/v1/tasks/{task_id}/complete"]["post"]
     assert {"400", "401", "403", "404", "409", "422"} <= set(complete["responses"])
+
+
+UNKNOWN_GROUP = ROOT / "tests" / "engine" / "data" / "unknown_group.bpmn"
+
+
+def test_deploy_with_a_fallback_group_lists_the_tasks_as_warnings(client: FlaskClient) -> None:
+    refused = client.post("/api/v1/deployments", data=upload(UNKNOWN_GROUP), headers=auth("owner"))
+    body = assert_error(refused, 422)
+    assert {p["element_id"] for p in body["details"]} == {"Task_Accounting", "Task_Nobody"}
+
+    data = {**upload(UNKNOWN_GROUP), "fallback_group": "team-lead"}
+    response = client.post("/api/v1/deployments", data=data, headers=auth("owner"))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    body = response.get_json()
+    assert body["processes"] == [{"key": "unknown_group", "version": 1, "created": True}]
+    assert [w["element_id"] for w in body["warnings"]] == ["Task_Accounting", "Task_Nobody"]
+    assert all(w["file"] == "unknown_group.bpmn" and "team-lead" in w["message"] for w in body["warnings"])
+    [version] = client.get("/api/v1/processes/unknown_group/versions", headers=auth("owner")).get_json()
+    assert version["fallback_group"] == "team-lead"
+
+
+def test_deploy_with_an_unknown_fallback_group_is_refused(client: FlaskClient) -> None:
+    data = {**upload(UNKNOWN_GROUP), "fallback_group": "accounting"}
+    body = assert_error(client.post("/api/v1/deployments", data=data, headers=auth("owner")), 422)
+    assert "fallback group 'accounting'" in body["details"][0]["message"]
+    assert client.get("/api/v1/processes/unknown_group/versions", headers=auth("owner")).status_code == 404

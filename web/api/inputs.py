@@ -153,3 +153,9 @@ def uploaded_files(field: str = "files") -> list[tuple[str, bytes]]:
     if not files:
         raise BadRequest(f"send one or more files in the multipart field {field!r}")
     return files
+
+
+def form_text(field: str) -> str | None:
+    """Return a multipart form field's text, stripped, or None when absent or blank."""
+    value = (request.form.get(field) or "").strip()
+    return value or None

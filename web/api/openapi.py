@@ -147,7 +147,10 @@ def build(app: Flask) -> dict[str, Any]:
                 "Upload": {
                     "type": "object",
                     "required": ["files"],
-                    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "fallback_group": {"type": "string", "description": "group for tasks naming no known group"},
+                    },
                 },
             },
             "securitySchemes": {

@@ -110,6 +110,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "deployed_at": _when(),
             "deployed_by": _string(nullable=True),
             "documentation": _string(),
+            "fallback_group": _string(nullable=True),
         }
     ),
     "Deployment": _object(
@@ -117,7 +118,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "processes": {
                 "type": "array",
                 "items": _object({"key": _string(), "version": _integer(), "created": {"type": "boolean"}}),
-            }
+            },
+            "warnings": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "file": _string(),
+                        "element_id": _string(nullable=True),
+                        "line": {"type": "integer", "nullable": True},
+                        "message": _string(),
+                    }
+                ),
+            },
         }
     ),
     "Task": _object(TASK_PROPERTIES),
@@ -214,12 +226,19 @@ def process_json(view: ProcessVersionView) -> dict[str, Any]:
         "deployed_at": iso(view.deployed_at),
         "deployed_by": view.deployed_by,
         "documentation": view.documentation or "",
+        "fallback_group": view.fallback_group,
     }
 
 
 def deployment_json(results: list[DeployResult]) -> dict[str, Any]:
     """Build a ``Deployment``."""
-    return {"processes": [{"key": r.key, "version": r.version, "created": r.created} for r in results]}
+    return {
+        "processes": [{"key": r.key, "version": r.version, "created": r.created} for r in results],
+        "warnings": [
+            {"file": w.file, "element_id": w.element_id, "line": w.line, "message": w.message}
+            for w in dict.fromkeys(w for r in results for w in r.warnings)
+        ],
+    }
 
 
 def task_json(task: TaskSummary) -> dict[str, Any]:

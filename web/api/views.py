@@ -10,7 +10,17 @@ from flask_login import current_user, login_required
 from engine import audit, definitions, instances
 from web.api import bp
 from web.api.changes import commit_change
-from web.api.inputs import ID, MAX_ID, int_arg, json_body, object_field, str_arg, string_field, uploaded_files
+from web.api.inputs import (
+    ID,
+    MAX_ID,
+    form_text,
+    int_arg,
+    json_body,
+    object_field,
+    str_arg,
+    string_field,
+    uploaded_files,
+)
 from web.api.openapi import build, operation, query
 from web.api.schemas import (
     INSTANCE_STATUSES,
@@ -90,12 +100,15 @@ def process_xml(key: str) -> Any:
     body_required=True,
     multipart=True,
     errors=(400, 403, 422),
-    description="Owners and admins only. Each changed process becomes a new version.",
+    description=(
+        "Owners and admins only. Each changed process becomes a new version. With `fallback_group`, human "
+        "tasks naming no known group go to that group and are listed in `warnings`; without it they are refused."
+    ),
 )
 @role_required("owner")
 def deploy() -> Any:
     """Deploy the uploaded files; unchanged processes keep their version."""
-    results = commit_change(definitions.deploy, uploaded_files())
+    results = commit_change(definitions.deploy, uploaded_files(), form_text("note") or "", form_text("fallback_group"))
     return _created(deployment_json(results), url_for("api.list_processes"))
 
 
