@@ -446,3 +446,25 @@ class Heatmap:
     versions: tuple[int, ...]
     days: int
     elements: tuple[HeatElement, ...]
+
+
+@dataclass(frozen=True)
+class ExternalTaskView:
+    """A service task waiting for an outside worker; with no retries left it is an incident."""
+
+    id: int
+    instance_id: int
+    process_key: str
+    version: int
+    business_key: str | None
+    element_id: str
+    name: str
+    topic: str
+    priority: int
+    worker_id: str | None
+    lock_expires_at: datetime | None
+    retries: int | None
+    error_message: str | None
+    error_details: str | None
+    created_at: datetime
+    variables: dict[str, Any] = field(default_factory=dict)

@@ -1,11 +1,13 @@
-"""Deliver events from outside into a live workflow: list message waits and hand a message to one."""
+"""Deliver events from outside into a live workflow: messages, and the outcomes of external tasks."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
@@ -76,5 +78,63 @@ def deliver_message(
     event = BpmnEvent(definition, payload=_payload(definition, task, variables))
     task.task_spec.catch(task, event)
     task.task_spec._update(task)
+    runner.run_steps(workflow, prune_depth)
+    return True
+
+
+@dataclass(frozen=True)
+class StartedTask:
+    """A service task that waits for an external worker."""
+
+    spiff_id: str
+    element_id: str
+    data: dict[str, Any]
+
+
+def started_tasks(workflow: BpmnWorkflow, element_ids: Collection[str]) -> list[StartedTask]:
+    """List the started tasks of the given elements: external tasks waiting for their worker."""
+    return [
+        StartedTask(str(task.id), task.task_spec.bpmn_id, task.data)
+        for task in workflow.get_tasks(state=TaskState.STARTED)
+        if task.task_spec.bpmn_id in element_ids
+    ]
+
+
+def _started(workflow: BpmnWorkflow, spiff_id: str) -> Any:
+    task = workflow.get_task_from_id(UUID(spiff_id))
+    if task is None or task.state != TaskState.STARTED:
+        raise KeyError(spiff_id)
+    return task
+
+
+def complete_started(workflow: BpmnWorkflow, spiff_id: str, variables: dict[str, Any], prune_depth: int = 200) -> None:
+    """Complete a started task with the worker's variables and run on.
+
+    :raises KeyError: the task is not started in this workflow.
+    :raises WorkflowFailure: something after it failed.
+    """
+    task = _started(workflow, spiff_id)
+    task.data.update(variables)
+    task.complete()
+    runner.run_steps(workflow, prune_depth)
+
+
+def throw_error(
+    workflow: BpmnWorkflow, spiff_id: str, code: str, message: str, variables: dict[str, Any], prune_depth: int = 200
+) -> bool:
+    """Throw a BPMN error from a started task; True when a boundary or event sub-process caught it.
+
+    :raises KeyError: the task is not started in this workflow.
+    :raises WorkflowFailure: something after the catching event failed.
+    """
+    task = _started(workflow, spiff_id)
+    payload = {**variables, "errorCode": code, "errorMessage": message}
+    event = BpmnEvent(ErrorEventDefinition(code, code=code), payload=payload, target=task.workflow)
+    waiting = workflow.event_manager.tasks.values()
+    if not any(t.task_spec.event_definition.catches(t, event) for t in waiting):
+        return False
+    task.data.update(variables)
+    workflow.catch(event)
+    workflow.bpmn_events = [e for e in workflow.bpmn_events if e is not event]
     runner.run_steps(workflow, prune_depth)
     return True

@@ -13,8 +13,10 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import (
     MessageEventDefinitionConverter,
     TimerConditionalEventDefinitionConverter,
 )
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
@@ -53,6 +55,8 @@ def _config() -> dict[Any, Any]:
     # Camunda configuration leaves out.
     config[MessageEventDefinition] = MessageEventDefinitionConverter
     config[CamundaCycleTimerEventDefinition] = TimerConditionalEventDefinitionConverter
+    # External service tasks wait, started, for their worker; the Camunda configuration has no converter.
+    config[ServiceTask] = BpmnTaskSpecConverter
     return config
 
 

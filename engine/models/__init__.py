@@ -5,12 +5,13 @@ from engine.models.definitions import ProcessVersion
 from engine.models.editing import ProcessDraft, ProcessScenario
 from engine.models.facts import InstanceFact
 from engine.models.instances import HumanTask, ProcessInstance, TaskCandidate, TaskComment, Timer
-from engine.models.integration import MessageSubscription
+from engine.models.integration import ExternalTask, MessageSubscription
 from engine.models.people import ApiToken, Group, Membership, User
 
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "ExternalTask",
     "Group",
     "HumanTask",
     "InstanceFact",

@@ -1,11 +1,14 @@
-"""Map what instances wait for from other systems: message subscriptions."""
+"""Map what instances wait for from other systems: message subscriptions and external tasks."""
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine.db import Base
+from engine.db import Base, JSONType, UTCDateTime, utcnow
 
 
 class MessageSubscription(Base):
@@ -25,3 +28,34 @@ class MessageSubscription(Base):
     process_key: Mapped[str] = mapped_column(String(200))
     element_id: Mapped[str] = mapped_column(String(200))
     spiff_task_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class ExternalTask(Base):
+    """A service task that waits for an outside worker to fetch, lock and complete it by topic.
+
+    An open task with no retries left is an incident: it waits for a manager to retry it.
+    """
+
+    __tablename__ = "external_task"
+    __table_args__ = (Index("ix_external_task_status_topic", "status", "topic"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    spiff_task_id: Mapped[str] = mapped_column(String(36))
+    process_key: Mapped[str] = mapped_column(String(200))
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    topic: Mapped[str] = mapped_column(String(200))
+    priority: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open, completed, cancelled
+    worker_id: Mapped[str | None] = mapped_column(String(255))
+    lock_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retries: Mapped[int | None]
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_details: Mapped[str | None] = mapped_column(Text, deferred=True)
+    # The task's own data when it started (a multi-instance task sees its own item here).
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSONType, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by: Mapped[str | None] = mapped_column(String(255))

@@ -15,7 +15,7 @@ from engine.models import HumanTask, ProcessInstance, TaskComment
 from engine.repositories import audit
 from engine.repositories import instances as repo
 from engine.repositories import tasks as tasks_repo
-from engine.services import business_keys, definitions, facts, forms, people, projection
+from engine.services import business_keys, definitions, external_tasks, facts, forms, people, projection
 from engine.services.forms import unstorable
 from engine.services.present import instance_detail, task_detail, task_summary
 from engine.views import CommentView, InstanceDetail, TaskDetail, TaskSummary, UserView
@@ -425,6 +425,7 @@ def retry_instance(
         raise InvalidInputError(f"data {problem}", [FieldProblem("data", problem)])
     values = serializer.to_jsonable(dict(data or {}))
     workflow = projection.load(session, instance)
+    external_tasks.reset_incidents(session, instance.id)
     instance.status, instance.error_message, instance.error_element_id = "running", None, None
     failed_at = instance.error_element_id
     audit.record(

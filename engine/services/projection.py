@@ -71,6 +71,7 @@ def save(session: Session, instance: ProcessInstance, workflow: Any, actor: str)
     _sync_tasks(session, instance, workflow, meta, actor)
     _sync_timers(session, instance, workflow)
     subscriptions.sync(session, instance, workflow)
+    subscriptions.sync_external_tasks(session, instance, workflow, meta, actor)
     instance.workflow = serializer.dump_workflow(workflow)
     instances_repo.save(session, instance)
 

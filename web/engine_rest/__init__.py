@@ -45,4 +45,4 @@ def _authenticate() -> Any:
     return None
 
 
-from web.engine_rest import views  # noqa: E402,F401
+from web.engine_rest import external_tasks, views  # noqa: E402,F401
