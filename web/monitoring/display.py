@@ -45,14 +45,14 @@ COLUMN_TEXT = {
     "instances": lazy_gettext("Instances"),
     "count": lazy_gettext("Count"),
     "of": lazy_gettext("Out of"),
-    "share": lazy_gettext("Share %"),
+    "share": lazy_gettext("Share"),
     "completed": lazy_gettext("Completed tasks"),
     "avg_seconds": lazy_gettext("Average time"),
     "median_seconds": lazy_gettext("Median"),
     "p90_seconds": lazy_gettext("90th percentile"),
     "applicants": lazy_gettext("Applicants"),
     "passed": lazy_gettext("Passed"),
-    "pass_rate": lazy_gettext("Pass rate %"),
+    "pass_rate": lazy_gettext("Pass rate"),
     "campaigns": lazy_gettext("Campaigns"),
     "amount": lazy_gettext("Amount"),
 }
@@ -81,6 +81,7 @@ MORE_EVENT_TEXT = {
 }
 
 TIME_COLUMNS = {"avg_seconds", "median_seconds", "p90_seconds"}
+PERCENT_COLUMNS = {"share", "pass_rate"}
 
 
 def duration(seconds: float | None) -> str:
@@ -107,7 +108,9 @@ def cell(column: str, value: Any) -> str:
         return "—"
     if column in TIME_COLUMNS:
         return duration(float(value))
-    if isinstance(value, float) and value.is_integer() and column not in ("share", "pass_rate"):
+    if column in PERCENT_COLUMNS:
+        return f"{value:g}%"
+    if isinstance(value, float) and value.is_integer():
         return f"{int(value):,}"
     return f"{value:,}" if isinstance(value, int) else str(value)
 
@@ -120,8 +123,8 @@ def link(filters: tuple[tuple[str, str], ...] | dict[str, Any]) -> str:
 
 def chart_of(table: FigureTable) -> str:
     """The chart a figure table draws, as JSON for the charts bundle ("" for tables without one)."""
-    if table.chart == "none" or not table.rows:
-        return ""
+    if table.chart == "none" or not any(r.values[0] for r in table.rows):
+        return ""  # nothing counted yet: the table says so, an empty chart would only look broken
     column = table.columns[0]
     return json.dumps(
         {
@@ -162,7 +165,9 @@ class AuditLine:
     reason: str
 
 
-def audit_lines(events: list[EventView], names: DiagramNames, people: dict[str, str]) -> list[AuditLine]:
+def audit_lines(
+    events: list[EventView], names: DiagramNames, people: dict[str, str], groups: dict[str, str]
+) -> list[AuditLine]:
     """Every audit entry, oldest first: who, when, what, with the submitted data and the reason given."""
     lines = []
     for event in events:
@@ -184,8 +189,11 @@ def audit_lines(events: list[EventView], names: DiagramNames, people: dict[str, 
             )
         elif event.type == "due_changed":
             note = f"{when(_moment(data.get('previous'))) or '—'} → {when(_moment(data.get('due_at'))) or '—'}"
-        elif event.type in ("error", "task_created"):
-            note = str(data.get("message") or people.get(str(data.get("group")), data.get("group") or ""))
+        elif event.type == "error":
+            note = str(data.get("message", ""))
+        elif event.type == "task_created":
+            assignee = data.get("assignee")
+            note = people.get(assignee, assignee) if assignee else groups.get(data.get("group") or "", "")
         actor = _("System") if event.actor == "system" else people.get(event.actor or "", event.actor or "")
         lines.append(
             AuditLine(event.type, when(event.at), actor, str(text), subject, note[:600], str(data.get("reason", "")))

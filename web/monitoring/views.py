@@ -170,7 +170,7 @@ def _render_instance(instance_id: int, kept: dict[str, Any] | None = None, messa
         render_template(
             "monitoring/instance.html",
             i=detail,
-            lines=audit_lines(events, diagram, known["user_names"]),
+            lines=audit_lines(events, diagram, known["user_names"], known["group_names"]),
             comments=[e for e in events if e.type == "comment"],
             diagram=diagram,
             marks=marks,
