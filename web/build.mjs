@@ -70,6 +70,8 @@ async function main() {
     assetNames: 'fonts/[name]-[hash]',
     define: { 'process.env.NODE_ENV': '"production"' },
     plugins: [ bpmnlintConfig ],
+    // The engine's own lint rules live in web/, not in node_modules.
+    alias: { 'bpmnlint-plugin-teamflow': './bpmnlint-plugin-teamflow' },
     logLevel: 'warning',
     metafile: true
   });

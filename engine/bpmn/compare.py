@@ -71,6 +71,13 @@ def _collect(node: etree._Element, path: str, props: dict[str, str]) -> None:
         _collect(child, f"{path}/{label}" if path else label, props)
 
 
+def _readable(prop: str) -> str:
+    """Shorten a property path for people: formField[order_no]/constraint[required] · name."""
+    for noise in ("extensionElements/", "camunda:", "formData/", "validation/", "inputOutput/"):
+        prop = prop.replace(noise, "")
+    return prop.replace("@", " · ").strip(" ·/")
+
+
 def elements(files: Mapping[str, str]) -> dict[str, Element]:
     """Index every BPMN/DMN element with an id by file and id, with its flattened properties."""
     found: dict[str, Element] = {}
@@ -86,7 +93,9 @@ def elements(files: Mapping[str, str]) -> dict[str, Element]:
             if qname.namespace not in MODEL_NAMESPACES or not node.get("id"):
                 continue
             element = Element(node.get("id") or "", node.get("name") or "", qname.localname, file_name)
-            _collect(node, "", element.props)
+            raw: dict[str, str] = {}
+            _collect(node, "", raw)
+            element.props = {_readable(k): v for k, v in raw.items()}
             key = node.get("id") if file_name.endswith(".bpmn") else f"{file_name}#{node.get('id')}"
             found[str(key)] = element
     return found

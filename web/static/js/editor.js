@@ -8,6 +8,7 @@
   const $ = (id) => document.getElementById(id);
   const status = $('editor-status');
 
+  window.teamflowGroups = config.groups;
   const files = Object.assign({}, config.files);
   const dmnModelers = {};
   let dirty = false;
