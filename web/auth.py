@@ -151,8 +151,10 @@ def _safe_next(target: str | None, home: str = "tasks.queue") -> str:
 
 
 def _home(view: UserView) -> str:
-    """Managers land on their dashboard; everyone else on the task queue."""
-    return "monitoring.dashboard" if view.has_role("manager") else "tasks.queue"
+    """Managers land on their dashboard, process owners on their processes; everyone else on the task queue."""
+    if view.has_role("manager"):
+        return "monitoring.dashboard"
+    return "editor.home" if "owner" in view.roles else "tasks.queue"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -170,8 +172,6 @@ def login() -> Any:
         if view is not None:
             login_user(CurrentUser(view), remember=bool(request.form.get("remember")))
             session.permanent = True
-            if not request.args.get("next") and "owner" in view.roles and not view.groups:
-                return redirect(url_for("editor.home"))  # process owners land on their processes
             return redirect(_safe_next(request.args.get("next"), _home(view)))
         error = _("Wrong user name or password.")
     return render_template("auth/login.html", error=error, username=name), (401 if error else 200)
