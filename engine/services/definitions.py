@@ -65,7 +65,9 @@ def deploy(
     return results
 
 
-def check(session: Session, files: Sequence[tuple[str, bytes]]) -> list[parser.ParsedProcess]:
+def check(
+    session: Session, files: Sequence[tuple[str, bytes]], fallback_group: str | None = None
+) -> list[parser.ParsedProcess]:
     """Parse and check files exactly as ``deploy`` does, storing nothing.
 
     :raises DefinitionError: a file fails to parse or check.
@@ -74,7 +76,7 @@ def check(session: Session, files: Sequence[tuple[str, bytes]]) -> list[parser.P
         raise DefinitionError([DefinitionProblem("", None, None, "no files given")])
     parsed = []
     for file_set in _file_sets(session, files):
-        parsed.extend(parser.parse_deployment(file_set, people_repo.groups(session)))
+        parsed.extend(parser.parse_deployment(file_set, people_repo.groups(session), fallback_group))
     return parsed
 
 

@@ -184,8 +184,10 @@ def _problems(
     ]
 
 
-def validate(session: Session, key: str, actor: str) -> list[ProblemView]:
+def validate(session: Session, key: str, actor: str, fallback_group: str | None = None) -> list[ProblemView]:
     """Parse the actor's draft exactly as deploy would, then run the process's scenarios against it.
+
+    Tasks sent to the fallback group are listed as warnings (kind "warning"), which do not block a deploy.
 
     :raises NotFoundError: no draft and no such process.
     """
@@ -193,7 +195,7 @@ def validate(session: Session, key: str, actor: str) -> list[ProblemView]:
     found: list[DefinitionProblem] = []
     parsed: list[Any] = []
     try:
-        parsed = definitions.check(session, _files(draft))
+        parsed = definitions.check(session, _files(draft), fallback_group)
     except DefinitionError as exc:
         found = list(exc.problems)
     if parsed and key not in {p.key for p in parsed}:
@@ -202,6 +204,7 @@ def validate(session: Session, key: str, actor: str) -> list[ProblemView]:
     problems = _problems(found, draft.files)
     if not found:
         process = next(p for p in parsed if p.key == key)
+        problems.extend(_problems(list(process.warnings), draft.files, "warning"))
         for result in trials.run_scenarios(session, key, process):
             if not result.passed:
                 problems.append(
@@ -238,10 +241,18 @@ def _note(note: str | None) -> str:
     return text
 
 
-def deploy_draft(session: Session, key: str, actor: str, note: str | None, confirm: bool = False) -> list[DeployResult]:
+def deploy_draft(
+    session: Session,
+    key: str,
+    actor: str,
+    note: str | None,
+    confirm: bool = False,
+    fallback_group: str | None = None,
+) -> list[DeployResult]:
     """Deploy the actor's draft as the next version with a note; the draft is then gone.
 
-    Running instances stay on their version. Failing scenarios block the deploy unless ``confirm``.
+    Running instances stay on their version. Failing scenarios block the deploy unless ``confirm``; tasks
+    naming no known group go to ``fallback_group`` when one is given.
 
     :raises PermissionDeniedError: the actor is not an owner or admin.
     :raises InvalidInputError: no note.
@@ -253,17 +264,22 @@ def deploy_draft(session: Session, key: str, actor: str, note: str | None, confi
     row = repo.get_draft(session, key, actor)
     if row is None:
         raise NotFoundError(f"no draft of {key!r}: save one first")
-    problems = validate(session, key, actor)
-    blocking = [p for p in problems if p.kind == "definition" or not confirm]
+    problems = validate(session, key, actor, fallback_group)
+    blocking = [p for p in problems if p.kind == "definition" or (p.kind == "scenario" and not confirm)]
     if blocking:
         raise DefinitionError([DefinitionProblem(p.file, p.element_id, p.line, p.message) for p in blocking])
-    results = definitions.deploy(session, _files(_view(row)), actor, text)
+    results = definitions.deploy(session, _files(_view(row)), actor, text, fallback_group)
     repo.delete(session, row)
     return results
 
 
 def deploy_files(
-    session: Session, files: list[tuple[str, bytes]], actor: str, note: str | None, confirm: bool = False
+    session: Session,
+    files: list[tuple[str, bytes]],
+    actor: str,
+    note: str | None,
+    confirm: bool = False,
+    fallback_group: str | None = None,
 ) -> list[DeployResult]:
     """Deploy uploaded files (from the desktop modeler) with a note, after the scenarios of each process.
 
@@ -277,13 +293,13 @@ def deploy_files(
     if not confirm:
         failing = [
             DefinitionProblem(process.bpmn_file, r.element_id, None, f"scenario {r.name!r}: {r.message}")
-            for process in definitions.check(session, files)
+            for process in definitions.check(session, files, fallback_group)
             for r in trials.run_scenarios(session, process.key, process)
             if not r.passed
         ]
         if failing:
             raise DefinitionError(failing)
-    return definitions.deploy(session, files, actor, text)
+    return definitions.deploy(session, files, actor, text, fallback_group)
 
 
 def _side(session: Session, key: str, side: str, actor: str) -> tuple[str, dict[str, str], str]:

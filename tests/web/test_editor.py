@@ -265,3 +265,29 @@ def test_scenario_input_is_checked(client: FlaskClient) -> None:
         assert assert_error(response, 422)["details"][0]["field"] == field
     assert client.get(f"{API}/sales/scenarios", headers=OWNER).get_json() == {"scenarios": []}
     assert_error(client.delete(f"{API}/sales/scenarios/none", headers=OWNER), 404)
+
+
+def test_fallback_group_turns_unknown_groups_into_warnings_and_shows_on_the_version(
+    app: Flask, client: FlaskClient
+) -> None:
+    files = dict(_draft(client, "sales")["files"])
+    files["sales.bpmn"] = re.sub(
+        r'camunda:candidateGroups="[^"]*"', 'camunda:candidateGroups="accounting"', files["sales.bpmn"], count=1
+    )
+    assert _save(client, "sales", files).status_code == 200
+    refused = client.post(f"{API}/sales/draft/validate", json={}, headers=OWNER).get_json()
+    assert refused["valid"] is False and any("accounting" in p["message"] for p in refused["problems"])
+    body = client.post(f"{API}/sales/draft/validate", json={"fallback_group": "team-lead"}, headers=OWNER).get_json()
+    assert body["valid"] is True
+    assert [p["kind"] for p in body["problems"]] == ["warning"] and "team-lead" in body["problems"][0]["message"]
+    unknown = client.post(f"{API}/sales/draft/deploy", json={"note": "n", "fallback_group": "nobody"}, headers=OWNER)
+    assert_error(unknown, 422)
+    assert _deployed_versions(app, "sales") == [1]
+    deployed = client.post(
+        f"{API}/sales/draft/deploy",
+        json={"note": "外部任务交给团队负责人", "fallback_group": "team-lead"},
+        headers=OWNER,
+    )
+    assert deployed.status_code == 201
+    history = client.get("/processes/sales/history", headers=OWNER).get_data(as_text=True)
+    assert "团队负责人" in history.split('id="version-2"')[1].split("</li>")[0]

@@ -53,6 +53,10 @@ SCHEMAS.update(
                 "expected_data": ANY,
             },
         },
+        "Validate": {
+            "type": "object",
+            "properties": {"fallback_group": {"type": "string", "description": "as on deploy"}},
+        },
         "NewProcess": {
             "type": "object",
             "required": ["key", "name"],
@@ -69,6 +73,7 @@ SCHEMAS.update(
                 "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
                 "note": {"type": "string"},
                 "confirm": {"type": "string", "enum": ["true", "false"]},
+                "fallback_group": {"type": "string"},
             },
         },
         "DeployDraft": {
@@ -77,6 +82,7 @@ SCHEMAS.update(
             "properties": {
                 "note": {"type": "string", "description": "what changed and why"},
                 "confirm": {"type": "boolean", "description": "deploy although scenarios fail"},
+                "fallback_group": {"type": "string", "description": "group for user tasks naming no known group"},
             },
         },
     }
@@ -199,13 +205,16 @@ def discard_draft(key: str) -> Any:
     "Check your draft exactly as deploy would, and run the process's scenarios on it",
     tag="editor",
     response="object",
+    body="Validate",
     errors=(403, 404),
     description=OWNERS_ONLY,
 )
 @role_required("owner")
 def validate_draft(key: str) -> Any:
-    problems = editing.validate(get_session(), key, current_user.name)
-    return jsonify({"valid": not problems, "problems": [problem_json(p) for p in problems]})
+    body = json_body()
+    problems = editing.validate(get_session(), key, current_user.name, string_field(body, "fallback_group"))
+    valid = not [p for p in problems if p.kind != "warning"]
+    return jsonify({"valid": valid, "problems": [problem_json(p) for p in problems]})
 
 
 @bp.post("/processes/<key>/draft/dry-run")
@@ -239,7 +248,12 @@ def dry_run_draft(key: str) -> Any:
 def deploy_draft(key: str) -> Any:
     body = json_body(required=True)
     results = editing.deploy_draft(
-        get_session(), key, current_user.name, string_field(body, "note"), body.get("confirm") is True
+        get_session(),
+        key,
+        current_user.name,
+        string_field(body, "note"),
+        body.get("confirm") is True,
+        string_field(body, "fallback_group"),
     )
     _commit()
     return _created(deployment_json(results))
@@ -290,6 +304,7 @@ def deploy_noted() -> Any:
         current_user.name,
         request.form.get("note"),
         request.form.get("confirm") == "true",
+        request.form.get("fallback_group") or None,
     )
     _commit()
     return _created(deployment_json(results))

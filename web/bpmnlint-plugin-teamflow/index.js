@@ -5,7 +5,7 @@ module.exports = {
       rules: {
         'user-task-group': 'error',
         'user-task-form': 'error',
-        'timer-quoted': 'error',
+        'timer-defined': 'error',
         'reserved-ids': 'error',
         'no-service-task': 'error',
         'decision-ref': 'error'

@@ -28,8 +28,9 @@ def _home(status: int = 200, **extra: Any) -> Any:
     session = get_session()
     rows = editing.home(session, current_user.name)
     drafts = editing.new_drafts(session, current_user.name) if _may_edit() else []
+    groups = people.list_groups(session)
     return (
-        render_template("editor/home.html", rows=rows, drafts=drafts, may_edit=_may_edit(), **extra),
+        render_template("editor/home.html", rows=rows, drafts=drafts, may_edit=_may_edit(), groups=groups, **extra),
         status,
     )
 
@@ -62,7 +63,12 @@ def upload() -> Any:
         return _home(422, upload_error=_("Choose one or more .bpmn or .dmn files."))
     try:
         results = editing.deploy_files(
-            get_session(), files, current_user.name, request.form.get("note"), request.form.get("confirm") == "1"
+            get_session(),
+            files,
+            current_user.name,
+            request.form.get("note"),
+            request.form.get("confirm") == "1",
+            request.form.get("fallback_group") or None,
         )
     except InvalidInputError as exc:
         return _home(422, upload_error=exc.message)
@@ -92,6 +98,7 @@ def history(key: str) -> Any:
         files=files,
         may_edit=_may_edit(),
         user_names={u.name: u.display_name for u in people.list_users(session)},
+        group_names=people.group_names(session),
     )
 
 

@@ -3,7 +3,7 @@ const ZH = {
   'has no candidate group, assignee or lane that maps to a known group': '没有候选组、处理人或对应已知组的泳道',
   'candidate group {group} is not a known group': '候选组 {group} 不是已知的组',
   'has no form fields (camunda:formData)': '没有表单字段（camunda:formData）',
-  'timer {kind} must be a quoted string such as "{value}"': '定时器 {kind} 必须是带引号的字符串，例如 "{value}"',
+  'timer has no duration, date or cycle': '定时器没有设置时长、日期或周期',
   'the ids Start and End are reserved by the engine': '编号 Start 和 End 由引擎保留，请改名',
   'service tasks are not supported; use a script task or a user task': '不支持服务任务；请用脚本任务或用户任务',
   'business rule task has no camunda:decisionRef': '业务规则任务没有 camunda:decisionRef'

@@ -179,8 +179,9 @@
     const list = $('problems');
     list.replaceChildren();
     $('problems-card').hidden = false;
-    $('problems-summary').textContent = problems.length ? text.problems.replace('{n}', problems.length) : text.valid;
-    $('problems-summary').className = problems.length ? 'field-error' : 'ok';
+    const serious = problems.filter((p) => p.kind !== 'warning');
+    $('problems-summary').textContent = serious.length ? text.problems.replace('{n}', serious.length) : text.valid;
+    $('problems-summary').className = serious.length ? 'field-error' : 'ok';
     for (const problem of problems) {
       const item = document.createElement('li');
       item.className = 'problem problem-' + problem.kind;
@@ -203,14 +204,14 @@
     if (!(await save())) {
       return null;
     }
-    const result = await api('POST', '/draft/validate');
+    const result = await api('POST', '/draft/validate', fallback());
     if (!result.ok) {
       say(result.payload.message, 'error');
       return null;
     }
     showProblems(result.payload.problems);
-    say(result.payload.valid ? text.valid : text.problems.replace('{n}', result.payload.problems.length),
-      result.payload.valid ? 'ok' : 'error');
+    const serious = result.payload.problems.filter((p) => p.kind !== 'warning');
+    say(serious.length ? text.problems.replace('{n}', serious.length) : text.valid, serious.length ? 'error' : 'ok');
     return result.payload;
   }
 
@@ -335,6 +336,11 @@
     runTrial(manualSteps);
   });
 
+  function fallback() {
+    const group = $('fallback-group').value;
+    return group ? { fallback_group: group } : {};
+  }
+
   // Save, validate, deploy, discard.
   $('btn-save').addEventListener('click', save);
   $('btn-validate').addEventListener('click', validate);
@@ -359,7 +365,7 @@
     if (blocking.length) {
       return;
     }
-    $('deploy-confirm-label').hidden = !checked.problems.length;
+    $('deploy-confirm-label').hidden = !checked.problems.some((p) => p.kind === 'scenario');
     $('deploy-error').hidden = true;
     dialog.showModal();
   });
@@ -371,7 +377,7 @@
       $('deploy-error').hidden = false;
       return;
     }
-    const result = await api('POST', '/draft/deploy', { note, confirm: $('deploy-confirm').checked });
+    const result = await api('POST', '/draft/deploy', { note, confirm: $('deploy-confirm').checked, ...fallback() });
     if (!result.ok) {
       $('deploy-error').textContent = result.payload.message;
       $('deploy-error').hidden = false;
