@@ -102,6 +102,8 @@ class TaskDetail:
     submitted: dict[str, Any] | None = None
     # Why the task came back to its group (a send-back's reason), if it did.
     reason: str | None = None
+    # What was submitted the previous time this step ran for the same case and item, if it ran before.
+    last_round: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,18 @@ def add(session: Session, task: HumanTask, groups: Iterable[str]) -> HumanTask:
     return task
 
 
+def earlier_round(session: Session, task: HumanTask) -> HumanTask | None:
+    """The latest completed earlier task of the same step and item in the same instance, if any."""
+    stmt = select(HumanTask).where(
+        HumanTask.instance_id == task.instance_id,
+        HumanTask.element_id == task.element_id,
+        HumanTask.status == "completed",
+        HumanTask.id < task.id,
+    )
+    stmt = stmt.where(HumanTask.subject.is_(None) if task.subject is None else HumanTask.subject == task.subject)
+    return session.scalars(stmt.order_by(HumanTask.id.desc()).limit(1)).first()
+
+
 def candidate_groups(session: Session, task_id: int) -> list[str]:
     stmt = select(TaskCandidate.group_id).where(TaskCandidate.task_id == task_id)
     return list(session.scalars(stmt))

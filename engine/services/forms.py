@@ -210,3 +210,27 @@ def _rule_problems(
         if not any(form_rules.filled(values.get(m)) for m in members):
             problems.append(FieldProblem(members[0], "needs at least one of its group"))
     return problems
+
+
+def decision_text(task_name: str, form: Sequence[Mapping[str, Any]], values: Mapping[str, Any]) -> str:
+    """Sum up a completed task's decision in the diagram's words: its choices and written remarks."""
+    parts = []
+    for spec in form:
+        value = values.get(spec["id"])
+        if spec.get("type") == "enum" and value:
+            names = {o["id"]: o["name"] for o in spec.get("options") or ()}
+            parts.append(names.get(str(value), str(value)))
+        elif spec.get("type") == "string" and isinstance(value, str) and value.strip():
+            parts.append(f"{spec.get('label') or spec['id']}{_colon(task_name)}{value.strip()}")
+    if not parts:
+        return ""
+    wide = _wide(task_name)
+    return (task_name + _colon(task_name) + ("；" if wide else "; ").join(parts))[:4000]
+
+
+def _wide(text: str) -> bool:
+    return any("\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" for ch in text)
+
+
+def _colon(text: str) -> str:
+    return "：" if _wide(text) else ": "

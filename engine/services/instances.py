@@ -301,8 +301,29 @@ def complete_task(
         except KeyError:
             raise ConflictError(f"task {task_id} is no longer ready in its instance") from None
 
+    before = {row.id for row in tasks_repo.open_for_instance(session, instance.id)}
     _advance(session, instance, workflow, actor, step)
+    meta = projection.task_meta(session, instance)
+    for row in tasks_repo.open_for_instance(session, instance.id):
+        if row.id not in before:
+            _explain_return(session, row, task, meta.get(row.element_id, {}))
     return task_summary(session, task)
+
+
+def _explain_return(session: Session, row: HumanTask, done: HumanTask, info: Mapping[str, Any]) -> None:
+    """Say why a task came round again: the diagram's reason variable when it changed, else the decision that sent it.
+
+    The reason variable keeps its value after its round, so an unchanged value is an old reason.
+    """
+    previous = tasks_repo.earlier_round(session, row)
+    if previous is None:
+        row.reason = None
+        return
+    field = info.get("reason_field")
+    if row.reason is not None and field and (previous.context or {}).get(field) == (row.context or {}).get(field):
+        row.reason = None
+    if row.reason is None and done.element_id != row.element_id:
+        row.reason = forms.decision_text(done.name, done.form, done.submitted or {}) or None
 
 
 def add_comment(session: Session, task_id: int, actor: str, text: str) -> CommentView:

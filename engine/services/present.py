@@ -53,6 +53,7 @@ def task_detail(session: Session, task: HumanTask) -> TaskDetail:
         instance_data=dict(task.context) if task.context is not None else dict(instance.data or {}),
         submitted=task.submitted,
         reason=task.reason,
+        last_round=dict(previous.submitted or {}) if (previous := tasks_repo.earlier_round(session, task)) else None,
     )
 
 

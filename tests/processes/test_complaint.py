@@ -39,8 +39,8 @@ INVESTIGATION = {
     "needs_department": False,
 }
 INFORM = {"resolution_summary": "已加急补发，预计明日送达", "compensation": "赠送一年延保"}
-SATISFIED = {"customer_satisfied": True, "satisfaction_score": 5, "customer_comment": "处理及时"}
-UNSATISFIED = {"customer_satisfied": False, "satisfaction_score": 2, "customer_comment": "仍未解决"}
+SATISFIED = {"satisfaction_result": "satisfied", "satisfaction_score": 5, "customer_comment": "处理及时"}
+UNSATISFIED = {"satisfaction_result": "unsatisfied", "satisfaction_score": 2, "customer_comment": "仍未解决"}
 SUMMARY = {
     "feedback_summary": "交付延迟导致投诉",
     "improvement_area": "delivery",
@@ -155,7 +155,7 @@ def test_unsatisfied_twice_brings_in_the_team_lead(deployed: Any, session: Any, 
         instance_id,
         "Task_LeadIntervention",
         "team-lead",
-        {"lead_instructions": "负责人亲自跟进并给予补偿", "compensation_approved": True},
+        {"lead_instructions": "负责人亲自跟进并给予补偿", "compensation_decision": "approve"},
     )
     assert open_elements(session, instance_id) == ["Task_Investigate"]
     investigate(session, users, instance_id)
@@ -164,7 +164,7 @@ def test_unsatisfied_twice_brings_in_the_team_lead(deployed: Any, session: Any, 
     inst = instances.get_instance(session, instance_id)
     assert inst.status == "completed"
     assert inst.data["unsatisfied_count"] == 2
-    assert inst.data["compensation_approved"] is True
+    assert inst.data["compensation_decision"] == "approve"
 
 
 def test_response_deadline_missed_is_escalated(

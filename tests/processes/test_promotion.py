@@ -156,7 +156,7 @@ def test_large_budget_approved_after_one_send_back(
         instance_id,
         "Task_ApproveStrategy",
         "team-lead",
-        {"approved": False, "review_comments": "预算偏高，请压缩展会费用"},
+        {"strategy_decision": "return", "review_comments": "预算偏高，请压缩展会费用"},
     )
     assert open_elements(session, instance_id) == ["Task_DraftStrategy"]
     assert instances.get_instance(session, instance_id).data["review_comments"] == "预算偏高，请压缩展会费用"
@@ -169,7 +169,7 @@ def test_large_budget_approved_after_one_send_back(
         instance_id,
         "Task_ApproveStrategy",
         "team-lead",
-        {"approved": True, "review_comments": "同意"},
+        {"strategy_decision": "approve", "review_comments": "同意"},
     )
     run_campaign(session, session_factory, users, instance_id, ["advertising", "pr", "event"])
     complete(session, users, instance_id, "Task_EvaluateResults", "promotion", MET)
@@ -177,7 +177,7 @@ def test_large_budget_approved_after_one_send_back(
 
     inst = instances.get_instance(session, instance_id)
     assert inst.status == "completed"
-    assert inst.data["approved"] is True
+    assert inst.data["strategy_decision"] == "approve"
     assert inst.data["budget"] == 60000
     assert inst.data["strategy_round"] == 2
 
@@ -253,11 +253,45 @@ def test_period_ending_before_the_activities_waits_for_them(
     assert open_elements(session, instance_id) == ["Task_EvaluateResults"]
 
 
-def test_no_channel_chosen_returns_to_the_strategy(deployed: Any, session: Any, users: dict[str, str]) -> None:
+def test_strategy_without_a_channel_is_refused_at_once(deployed: Any, session: Any, users: dict[str, str]) -> None:
     instance_id = start(session, users)
-    draft_strategy(session, users, instance_id, use_advertising=False, use_pr=False, use_event=False)
-    assert open_elements(session, instance_id) == ["Task_DraftStrategy"]
-    assert instances.get_instance(session, instance_id).data["channel_count"] == 0
+    task = open_task(session, instance_id, "Task_DraftStrategy")
+    with pytest.raises(InvalidInputError) as caught:
+        instances.complete_task(
+            session,
+            task.id,
+            users["promotion"],
+            {**STRATEGY, "use_advertising": False, "use_pr": False, "use_event": False},
+        )
+    assert [(p.field, p.message) for p in caught.value.problems] == [
+        ("use_advertising", "needs at least one of its group")
+    ]
+    session.rollback()
+    assert open_task(session, instance_id, "Task_DraftStrategy").id == task.id
+
+
+def test_a_send_back_needs_comments_and_shows_them_on_the_strategy(
+    deployed: Any, session: Any, users: dict[str, str]
+) -> None:
+    instance_id = start(session, users)
+    draft_strategy(session, users, instance_id, budget=80000)
+    review = open_task(session, instance_id, "Task_ApproveStrategy")
+    with pytest.raises(InvalidInputError) as caught:
+        instances.complete_task(session, review.id, users["team-lead"], {"strategy_decision": "return"})
+    assert [(p.field, p.message) for p in caught.value.problems] == [
+        ("review_comments", "is required with this choice")
+    ]
+    session.rollback()
+    complete(
+        session,
+        users,
+        instance_id,
+        "Task_ApproveStrategy",
+        "team-lead",
+        {"strategy_decision": "return", "review_comments": "预算偏高"},
+    )
+    again = instances.get_task(session, open_task(session, instance_id, "Task_DraftStrategy").id)
+    assert again.reason == "审批推广策略：退回修改；审批意见：预算偏高"
 
 
 def test_strategy_form_rejects_bad_input(deployed: Any, session: Any, users: dict[str, str]) -> None:

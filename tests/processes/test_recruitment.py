@@ -38,7 +38,7 @@ INTERVIEW_PASS = {
     "interview_comments": "综合表现良好",
 }
 BACKGROUND_OK = {"education_verified": True, "employment_verified": True}
-HIRE = {"hire_decision": "hire", "offered_salary": 9000, "planned_start_date": "2025-02-10"}
+HIRE = {"hire_decision": "hire", "offered_salary": 9000, "planned_start_date": "2030-02-10"}
 OFFER_ACCEPTED = {"offer_sent_date": "2025-01-27", "offer_reply": "accepted"}
 ONBOARD = {"start_date": "2025-02-10", "employee_no": "MK-0101", "documents_complete": True}
 TRAINING = {
@@ -247,7 +247,15 @@ def test_offer_declined_then_hired_from_a_second_batch(deployed: Any, session: A
 
     # One path per applicant, side by side.
     assert open_elements(session, instance_id) == ["Task_ScreenResume", "Task_ScreenResume"]
-    complete(session, users, instance_id, "Task_ScreenResume", "hr", {"resume_result": "fail"}, nth=1)
+    complete(
+        session,
+        users,
+        instance_id,
+        "Task_ScreenResume",
+        "hr",
+        {"resume_result": "fail", "resume_notes": "专业不符"},
+        nth=1,
+    )
     pass_screening(session, users, instance_id)
     complete(session, users, instance_id, "Task_Interview", "team-lead", INTERVIEW_PASS)
     hire_after_interviews(session, users, instance_id)
@@ -260,7 +268,7 @@ def test_offer_declined_then_hired_from_a_second_batch(deployed: Any, session: A
     assert results == [
         ("周八", "declined", "候选人拒绝录用通知：已接受其他公司录用"),
         ("吴九", "hired", ""),
-        ("郑十", "rejected", "简历筛选未通过"),
+        ("郑十", "rejected", "简历筛选未通过：专业不符"),
     ]
 
 

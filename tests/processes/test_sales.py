@@ -70,6 +70,11 @@ RETURN_VISIT = {
 complete = partial(complete_as_group, OUTSIDER, due=True)
 
 
+def reason_of(session: Any, instance_id: int, element_id: str) -> str | None:
+    """Why the open task of an element came back, as its page shows it."""
+    return instances.get_task(session, open_task(session, instance_id, element_id).id).reason
+
+
 def start(session: Any, users: dict[str, str], **credit: Any) -> int:
     """Register the prospect and rate its credit; return the instance id."""
     inst = instances.start_instance(session, "sales", actor=users["sales"], title="商机 华南精密机械")
@@ -159,6 +164,7 @@ def test_discount_sent_back_to_the_proposal(deployed: Any, session: Any, users: 
     visit_and_propose(session, users, instance_id, discount=25)
     assert open_elements(session, instance_id) == ["Task_DraftProposal"]
     assert instances.get_instance(session, instance_id).data["proposal_feedback"] == "折扣 25% 超过 20%，请调整销售方案"
+    assert reason_of(session, instance_id, "Task_DraftProposal") == "折扣 25% 超过 20%，请调整销售方案"
     # 18 %: the team lead refuses, back to the proposal again.
     complete(session, users, instance_id, "Task_DraftProposal", "sales", {**PROPOSAL, "discount_percent": 18})
     complete(
@@ -170,6 +176,8 @@ def test_discount_sent_back_to_the_proposal(deployed: Any, session: Any, users: 
         {"discount_decision": "reject", "discount_comments": "折扣过高"},
     )
     assert open_elements(session, instance_id) == ["Task_DraftProposal"]
+    # The old note on the 25 % is no reason any more: the team lead's refusal is.
+    assert reason_of(session, instance_id, "Task_DraftProposal") == "折扣审批：驳回；审批意见：折扣过高"
     complete(session, users, instance_id, "Task_DraftProposal", "sales", {**PROPOSAL, "discount_percent": 10})
     assert open_elements(session, instance_id) == ["Task_Negotiate"]
     assert completed_elements(session, instance_id).count("Task_DraftProposal") == 3
@@ -179,7 +187,14 @@ def test_lost_in_negotiation(deployed: Any, session: Any, users: dict[str, str])
     instance_id = start(session, users)
     visit_and_propose(session, users, instance_id)
     # A revision first, then the customer walks away.
-    complete(session, users, instance_id, "Task_Negotiate", "sales", {"negotiation_result": "revise"})
+    complete(
+        session,
+        users,
+        instance_id,
+        "Task_Negotiate",
+        "sales",
+        {"negotiation_result": "revise", "negotiation_notes": "客户要求延长质保"},
+    )
     assert open_elements(session, instance_id) == ["Task_DraftProposal"]
     complete(session, users, instance_id, "Task_DraftProposal", "sales", {**PROPOSAL, "discount_percent": 8})
     complete(
@@ -265,6 +280,7 @@ def test_contract_sent_back_once_then_signed(
         {"contract_review": "return", "review_comments": "违约责任条款不明确"},
     )
     assert open_elements(session, instance_id) == ["Task_Negotiate"]
+    assert reason_of(session, instance_id, "Task_Negotiate") == "合同审核：退回修改；审核意见：违约责任条款不明确"
     sign_contract(session, users, instance_id)
     deliver_and_follow_up(session, session_factory, users, instance_id)
 

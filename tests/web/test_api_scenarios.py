@@ -104,7 +104,7 @@ def test_complaint_resolved_by_service(app: Flask, client: FlaskClient) -> None:
         {"root_cause": "物流商调度失误", "proposed_solution": "安排加急补发", "needs_department": False},
     )
     api.work("Task_InformCustomer", "service", {"resolution_summary": "已加急补发", "compensation": "赠送延保"})
-    api.work("Task_SatisfactionSurvey", "service", {"customer_satisfied": True, "satisfaction_score": 5})
+    api.work("Task_SatisfactionSurvey", "service", {"satisfaction_result": "satisfied", "satisfaction_score": 5})
     instance = api.work(
         "Task_FeedbackSummary",
         "service",
@@ -230,7 +230,9 @@ def test_sales_won_with_the_return_visit_after_thirty_days(app: Flask, client: F
             "service_commitments": "一年质保",
         },
     )
-    api.work("Task_Negotiate", "sales", {"negotiation_result": "agreed", "agreed_amount": 570000})
+    api.work(
+        "Task_Negotiate", "sales", {"negotiation_result": "agreed", "agreed_amount": 570000, "agreed_terms": "30% 预付"}
+    )
     api.work("Task_ReviewContract", "risk", {"contract_review": "approve"})
     api.work(
         "Task_SignContract",

@@ -94,3 +94,64 @@ def test_each_applicants_task_page_shows_only_that_applicant(
     expect(side.locator("#key-data")).to_contain_text("经验丰富")
     expect(side.locator("#key-data")).not_to_contain_text("赵磊")
     expect(side.locator(".history .history-task_created")).to_have_count(5)  # 3 before the applicants, 2 of his own
+
+
+RESEARCH = {
+    "research_topic": "华东地区中小企业市场",
+    "market_info": "数字化需求增长",
+    "competitors": "两家对手降价",
+    "customer_needs": "本地化服务",
+    "market_trends": "短视频获客",
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_strategy_refused_without_a_channel_and_sent_back_with_its_reason(
+    app: Flask, browser: Browser, contexts: list[BrowserContext], live_server: str, output_path: str, lang: str
+) -> None:
+    out = Path(output_path)
+    out.mkdir(parents=True, exist_ok=True)
+    instance = _engine(app, lambda s: instances.start_instance(s, "promotion", "promo", title="新品上市推广"))
+    _do(app, instance.id, "Task_MarketResearch", "promo", RESEARCH)
+
+    promo = new_page(contexts, browser, lang)
+    login(promo, live_server, "promo")
+    promo.locator("#queue-groups tr.task-row", has_text="制定推广策略").locator("a.task-link").click()
+    expect(promo.locator("#field-use_advertising .rule-hint")).to_contain_text("渠道：广告投放")
+    for field, value in {
+        "goal_description": "新品上市提升知名度",
+        "target_reach": "100000",
+        "target_leads": "500",
+        "target_conversions": "50",
+        "content": "新品演示视频",
+        "budget": "80000",
+    }.items():
+        promo.fill(f"#f-{field}", value)
+    promo.click("#complete-button")  # no channel ticked: refused at once, nothing typed is lost
+    expect(promo.locator("#field-use_advertising .field-error")).to_be_visible()
+    expect(promo.locator("#f-content")).to_have_value("新品演示视频")
+    promo.screenshot(path=str(out / f"strategy-no-channel-{lang}.png"), full_page=True)
+    promo.check("#f-use_advertising")
+    promo.click("#complete-button")
+    expect(promo.locator(".flash-success")).to_be_visible()
+
+    lead = new_page(contexts, browser, lang)
+    login(lead, live_server, "lead")
+    lead.locator("#queue-groups tr.task-row", has_text="审批推广策略").locator("a.task-link").click()
+    lead.select_option("#f-strategy_decision", "return")
+    lead.click("#complete-button")  # a send-back needs its reason
+    expect(lead.locator("#field-review_comments .field-error")).to_be_visible()
+    lead.fill("#f-review_comments", "预算偏高，请压缩")
+    lead.click("#complete-button")
+    expect(lead.locator(".flash-warning")).to_contain_text("制定推广策略")
+    expect(lead.locator(".flash-warning")).to_contain_text("预算偏高，请压缩")
+    lead.screenshot(path=str(out / f"sent-back-message-{lang}.png"), full_page=True)
+
+    promo.goto(f"{live_server}/")
+    promo.locator("#queue-groups tr.task-row", has_text="制定推广策略").locator("a.task-link").click()
+    expect(promo.locator(".task-returned")).to_contain_text("退回修改")
+    expect(promo.locator(".task-returned")).to_contain_text("预算偏高，请压缩")
+    expect(promo.locator("#f-content")).to_have_value("")  # a new round starts empty ...
+    expect(promo.locator("#last-round")).to_contain_text("新品演示视频")  # ... beside the last one
+    expect(promo.locator("#f-use_advertising")).not_to_be_checked()
+    promo.screenshot(path=str(out / f"returned-task-{lang}.png"), full_page=True)

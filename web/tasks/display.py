@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import format_datetime, format_timedelta, lazy_gettext
 from flask_babel import gettext as _
 
@@ -52,6 +54,9 @@ PROBLEMS: list[tuple[re.Pattern[str], Any]] = [
         re.compile(r"^must have at most (\d+) characters$"),
         lambda m: _("Enter at most %(n)s characters.", n=m.group(1)),
     ),
+    (re.compile(r"^is required with this choice$"), lambda m: _("This field is required with the choice made above.")),
+    (re.compile(r"^must not be in the past$"), lambda m: _("Choose today or a later date.")),
+    (re.compile(r"^needs at least one of its group$"), lambda m: _("Choose at least one of these options.")),
     (re.compile(r"^is not a field of this form$"), lambda m: _("This is not a field of this form.")),
     (re.compile(r"^1 to 4000 characters$"), lambda m: _("Enter 1 to 4000 characters.")),
     (re.compile(r"^at most 300 characters$"), lambda m: _("Enter at most 300 characters.")),
@@ -65,6 +70,16 @@ def problem_text(message: str) -> str:
         if match:
             return str(say(match))
     return message
+
+
+def team_zone() -> ZoneInfo:
+    """The team's time zone: the setting BABEL_DEFAULT_TIMEZONE (Asia/Shanghai unless configured)."""
+    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
+
+
+def team_today() -> date:
+    """Today's date where the team works."""
+    return datetime.now(team_zone()).date()
 
 
 def aware(moment: datetime | None) -> datetime | None:
@@ -175,6 +190,31 @@ def history(
             actor = _("System")
         lines.append(HistoryLine(event.type, when(event.at), actor, str(EVENT_TEXT[event.type]), subject, note))
     return lines
+
+
+def rule_hint(spec: FormFieldView, form: tuple[FormFieldView, ...]) -> str:
+    """Say in the user's language when a field is required by a rule of the diagram, or ``""``."""
+    if spec.required_if is not None:
+        other_id, values = spec.required_if
+        other = next((f for f in form if f.id == other_id), None)
+        if other is None:
+            return ""
+        if other.type == "boolean":
+            ticked = "false" not in values if values else True
+            if ticked:
+                return _("Required when “%(field)s” is ticked.", field=other.label)
+            return _("Required when “%(field)s” is not ticked.", field=other.label)
+        names = {o.id: o.name for o in other.options}
+        if values:
+            choice = _(" or ").join(f"“{names.get(v, v)}”" for v in values)
+            return _("Required when “%(field)s” is %(choice)s.", field=other.label, choice=choice)
+        return _("Required when “%(field)s” is filled in.", field=other.label)
+    if spec.not_before_today:
+        return _("Today or later.")
+    group = [f for f in form if spec.required_group and f.required_group == spec.required_group]
+    if group and group[0].id == spec.id:
+        return _("Choose at least one of: %(names)s.", names=_(", ").join(f.label for f in group))
+    return ""
 
 
 def field_value(spec: FormFieldView, values: dict[str, Any]) -> Any:

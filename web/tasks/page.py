@@ -11,7 +11,7 @@ from flask_login import current_user
 from engine import FieldProblem, audit, definitions, instances, people, task_queue
 from engine.views import EventView, TaskSummary
 from web.db import get_session
-from web.tasks.display import as_input, diagram_names, field_value, history, problem_text
+from web.tasks.display import as_input, diagram_names, field_value, history, problem_text, rule_hint
 
 # Variables the engine keeps for itself; they mean nothing to the people working the task.
 HIDDEN_DATA = ("_",)
@@ -33,7 +33,9 @@ def render_task_page(
     users = {u.name: u.display_name for u in people.list_users(session)}
 
     if values is None:
-        shown = {f.id: detail.instance_data[f.id] for f in detail.form if f.id in detail.instance_data}
+        # A step that comes round again opens empty: the last round's decision is shown beside it, not reused.
+        prefill = detail.instance_data if detail.last_round is None else {}
+        shown = {f.id: prefill[f.id] for f in detail.form if f.id in prefill}
         if detail.submitted:
             shown.update(detail.submitted)
     else:
@@ -48,6 +50,7 @@ def render_task_page(
                 "value": as_input(spec, value),
                 "checked": _checked(value),
                 "error": field_errors.get(spec.id),
+                "hint": rule_hint(spec, detail.form),
             }
         )
     known = {f.id for f in detail.form}
@@ -79,6 +82,15 @@ def render_task_page(
         if detail.submitted
         else []
     )
+    last_round = (
+        [
+            (f.label, names.value_text(f.id, detail.last_round.get(f.id)))
+            for f in detail.form
+            if f.id in detail.last_round
+        ]
+        if detail.last_round
+        else []
+    )
     workable = summary.status == "open" and instance.status == "running"
     siblings = task_queue.list_tasks(session, instance_id=instance.id)
     return render_template(
@@ -91,6 +103,7 @@ def render_task_page(
         key_data=key_data,
         other_data=other_data,
         submitted_rows=submitted_rows,
+        last_round=last_round,
         diagram=diagram,
         workable=workable,
         history=history(_own_events(audit.list_events(session, instance.id), summary, siblings), names, users, None),

@@ -23,6 +23,7 @@ from engine.views import TaskSummary, UserView
 from web.db import get_session
 from web.notify import send_pending
 from web.tasks import bp
+from web.tasks.display import team_today
 from web.tasks.page import render_task_page
 
 # Ids outside the database's integer range match no route (404) instead of overflowing a query.
@@ -222,8 +223,9 @@ def complete(task_id: int) -> Any:
     session = get_session()
     detail = instances.get_task(session, task_id, current_user.name)
     data = _submitted(detail.form)
+    before = {t.id for t in task_queue.list_tasks(session, instance_id=detail.summary.instance_id, status="open")}
     try:
-        done = instances.complete_task(session, task_id, current_user.name, data)
+        done = instances.complete_task(session, task_id, current_user.name, data, team_today())
         session.commit()
     except InvalidInputError as exc:
         session.rollback()
@@ -234,7 +236,26 @@ def complete(task_id: int) -> Any:
         return redirect(url_for("tasks.queue"))
     send_pending(current_app._get_current_object())
     flash(_("Task “%(task)s” completed.", task=done.name), "success")
+    for returned in _returned(done.instance_id, before):
+        group = people.group_names(session).get(returned.summary.group or "", returned.summary.group or "")
+        flash(
+            _(
+                "“%(task)s” went back to %(group)s: %(reason)s",
+                task=returned.summary.name,
+                group=group,
+                reason=returned.reason,
+            ),
+            "warning",
+        )
     return redirect(url_for("tasks.queue"))
+
+
+def _returned(instance_id: int, before: set[int]) -> list[Any]:
+    """Tasks a completion opened that came round again with a reason (work sent back)."""
+    session = get_session()
+    opened = [t for t in task_queue.list_tasks(session, instance_id=instance_id, status="open") if t.id not in before]
+    details = [instances.get_task(session, t.id) for t in opened]
+    return [d for d in details if d.reason]
 
 
 @bp.route(f"/tasks/<{TASK_ID}:task_id>/comment", methods=["POST"])

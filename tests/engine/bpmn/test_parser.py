@@ -142,3 +142,35 @@ def test_no_executable_process_is_refused() -> None:
     text = simple().replace('isExecutable="true"', 'isExecutable="false"')
     [problem] = problems_of([("simple.bpmn", text.encode())])
     assert "executable" in problem.message
+
+
+def _with_rule(field: str, name: str, value: str) -> str:
+    opening = f'<camunda:formField id="{field}"'
+    text = simple()
+    start = text.index(opening)
+    end = text.index(">", start)
+    tag = text[start:end].rstrip("/").rstrip()
+    rule = f'<camunda:properties><camunda:property id="{name}" value="{value}" /></camunda:properties>'
+    closing = "</camunda:formField>" if text[end - 1] == "/" else ""
+    return text[:start] + tag + ">" + rule + closing + text[end + 1 :]
+
+
+@pytest.mark.parametrize(
+    ("field", "name", "value", "words"),
+    [
+        ("note", "required_if", "nothing", "not another field"),
+        ("note", "required_if", "kind=c", "not options of 'kind'"),
+        ("note", "required_if", "urgent=maybe", "true or false"),
+        ("note", "not_before", "today", "only on a date field"),
+        ("when", "not_before", "yesterday", "takes 'today'"),
+    ],
+)
+def test_form_field_rules_are_checked_at_deploy(field: str, name: str, value: str, words: str) -> None:
+    problems = problems_of([("simple.bpmn", _with_rule(field, name, value).encode())])
+    assert [p for p in problems if p.element_id == "Task_Enter" and words in p.message and p.line], problems
+
+
+def test_form_field_rules_are_read() -> None:
+    [process] = parse_deployment([("simple.bpmn", _with_rule("note", "required_if", "kind=b").encode())], GROUPS)
+    note = process.task_meta["Task_Enter"]["form"][1]
+    assert note["properties"] == {"required_if": "kind=b"}
