@@ -22,10 +22,10 @@ def new_page(contexts: list[BrowserContext], browser: Browser, lang: str, phone:
     return page
 
 
-def login(page: Page, base: str, user: str) -> None:
-    """Log in as a demo user and wait for the queue."""
+def login(page: Page, base: str, user: str, home: str = "#queues") -> None:
+    """Log in as a demo user and wait for their home page (staff: the queue)."""
     page.goto(f"{base}/login")
     page.fill("#username", user)
     page.fill("#password", "demo")
     page.click("main form button[type=submit]")
-    expect(page.locator("#queues")).to_be_visible()
+    expect(page.locator(home)).to_be_visible()

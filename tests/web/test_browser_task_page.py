@@ -136,7 +136,8 @@ def test_strategy_refused_without_a_channel_and_sent_back_with_its_reason(
     expect(promo.locator(".flash-success")).to_be_visible()
 
     lead = new_page(contexts, browser, lang)
-    login(lead, live_server, "lead")
+    login(lead, live_server, "lead", home="main")
+    lead.goto(f"{live_server}/")
     lead.locator("#queue-groups tr.task-row", has_text="审批推广策略").locator("a.task-link").click()
     lead.select_option("#f-strategy_decision", "return")
     lead.click("#complete-button")  # a send-back needs its reason
