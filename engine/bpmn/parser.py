@@ -536,7 +536,7 @@ def parse_deployment(
     if not bpmn_docs:
         raise DefinitionError([DefinitionProblem(files[0][0] if files else "", None, None, "no BPMN file given")])
 
-    parser = CamundaParser()
+    parser: CamundaParser = integration.TeamflowParser()
     decision_files: dict[str, _Doc] = {}
     for doc in dmn_docs:
         _dmn_check(doc, problems)

@@ -131,3 +131,17 @@ def test_long_polling_waits_for_work_but_only_within_its_bound(app: Flask, clien
     finally:
         slots.release()
     assert [t["businessKey"] for t in _fetch(client)] == ["SO-4"]
+
+
+def test_a_manager_sees_the_incident_on_the_instance_page_and_retries_it_there(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    _deploy(client)
+    instance = _start(client, "SO-9")
+    [task] = _fetch(client)
+    _post(client, task["id"], "failure", {"workerId": "w1", "errorMessage": "短信网关拒绝", "retries": 0})
+    login_as("lead")
+    url = f"/monitor/instances/{instance}"
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="instance-error"' in page and "Task_Reserve" in page and "短信网关拒绝" in page and "SO-9" in page
+    assert client.post(url + "/retry", data={"reason": "网关已恢复"}).status_code == 302
+    [again] = _fetch(client, "w2")
+    assert again["id"] == task["id"] and again["retries"] == 1

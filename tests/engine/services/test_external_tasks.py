@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine import (
     ConflictError,
+    DefinitionError,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
@@ -190,3 +191,37 @@ def test_exactly_one_of_many_racing_workers_completes_each_task(
     assert len(everything) == 6 and len(set(everything)) == 6
     assert sorted(completed) == everything
     assert len(task_queue.list_tasks(session, status="open")) == 6
+
+
+def test_send_tasks_and_message_throw_and_end_events_can_be_external_tasks(session: Session, order: int) -> None:
+    definitions.deploy_paths(session, [DATA / "external_events.bpmn"], "owner1")
+    inst = instances.start_instance(session, "external_notify", "sales1", {"to": "华信"}, "通知")
+    session.commit()
+    for topic, element in (("mail", "Send_Mail"), ("sms", "Throw_Sms"), ("notify", "End_Notify")):
+        [task] = fetch(session, topics=[external_tasks.TopicRequest(topic, 1000)])
+        assert (task.element_id, task.variables["to"]) == (element, "华信")
+        external_tasks.complete(session, task.id, "stock", "w1", {f"{topic}_sent": True})
+        session.commit()
+    done = instances.get_instance(session, inst.id)
+    assert done.status == "completed" and done.data["mail_sent"] and done.data["notify_sent"]
+
+
+@pytest.mark.parametrize(
+    ("attributes", "message"),
+    [
+        ('camunda:type="external"', "has no camunda:topic"),
+        ('camunda:type="external" camunda:topic="${x}"', "plain name"),
+    ],
+)
+def test_an_external_task_needs_a_plain_topic(
+    session: Session, users: dict[str, str], attributes: str, message: str
+) -> None:
+    text = (
+        (DATA / "external.bpmn")
+        .read_text()
+        .replace('camunda:type="external" camunda:topic="reserve-stock"', attributes)
+    )
+    with pytest.raises(DefinitionError) as info:
+        definitions.deploy(session, [("external.bpmn", text.encode())], "owner1")
+    [problem] = info.value.problems
+    assert problem.element_id == "Task_Reserve" and message in problem.message
