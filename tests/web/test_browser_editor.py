@@ -41,6 +41,11 @@ def app(csrf_app: Flask) -> Flask:
     return csrf_app
 
 
+# Leaving the page fires beforeunload; the editor cancels it (the browser then asks) while changes are unsaved.
+LEAVE_ASKS = """() => { const e = new Event('beforeunload', {cancelable: true}); window.dispatchEvent(e);
+  return e.defaultPrevented; }"""
+
+
 def _unit(app: Flask) -> Any:
     return app.extensions["engine"]["session_factory"].begin()
 
@@ -91,7 +96,12 @@ def test_owner_renames_a_task_adds_a_field_deploys_and_compares(
     expect(page.locator("#process-complaint .running")).to_contain_text("v1: 1")
     _shot(page, out, "home-zh")
     _open_editor(page, live_server, "complaint")
+    expect(page.locator("#canvas .bts-toggle-mode")).to_be_visible()  # token simulation on the canvas
     _select(page, "Task_RecordComplaint")
+    # Candidate groups are offered from the groups that exist, with their Chinese names.
+    _group(page, "group-CamundaPlatform__UserAssignment")
+    expect(page.locator("#panel input[id*='candidateGroups']")).to_have_attribute("list", "known-groups")
+    expect(page.locator("#known-groups option[value='service']")).to_have_attribute("label", "客户服务组")
     _group(page, "group-general")
     page.fill("#bio-properties-panel-name", "登记客户投诉")
     fields = _group(page, "group-CamundaPlatform__FormData")
@@ -103,8 +113,10 @@ def test_owner_renames_a_task_adds_a_field_deploys_and_compares(
     new_field.locator("[data-entry-id$='-formFieldConstraints'] .bio-properties-panel-add-entry").click()
     new_field.locator("[data-entry-id$='-formFieldConstraints'] input").first.fill("required")
     expect(page.locator("#editor-status")).to_have_text("有未保存的改动")
+    assert page.evaluate(LEAVE_ASKS)  # leaving now would ask first
     page.click("#btn-save")
     expect(page.locator("#editor-status")).to_have_text("草稿已保存。")
+    assert not page.evaluate(LEAVE_ASKS)
     page.click("#btn-validate")
     expect(page.locator("#problems-summary")).to_have_text("没有发现问题：草稿可以直接部署。")
     _shot(page, out, "editor-zh")
@@ -204,8 +216,9 @@ def test_dry_run_of_a_d_rated_customer_ends_lost(
     for lang, ended in (("zh", "已到达结束：丢单（信用）"), ("en", "Reached the end: 丢单（信用）")):
         page = _owner(contexts, browser, live_server, lang)
         _open_editor(page, live_server, "sales")
+        expect(page.locator(".bjsl-button")).to_contain_text("No Issues")  # the seed process passes every lint rule
         page.click("#btn-try")
-        page.select_option("#scenario-select", label="credit d refused")
+        page.select_option("#scenario-select", label="D级客户未获特批，丢单")
         page.click("#btn-run")
         expect(page.locator("#trial-end")).to_have_text(ended)
         expect(page.locator("#canvas .tf-completed[data-element-id='EndEvent_LostCredit']")).to_have_count(1)

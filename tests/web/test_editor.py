@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from engine import definitions, instances
+from web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 OWNER = auth("owner")
@@ -103,8 +104,11 @@ def test_draft_edit_validate_deploy_with_note_keeps_running_instances(app: Flask
     files[bpmn] = _renamed(files[bpmn], "登记投诉", "登记客户投诉")
     saved = _save(client, "complaint", files)
     assert saved.status_code == 200 and saved.get_json()["saved"] is True
-    # The draft is kept per user and never runs: version 1 is still what starts.
-    assert _draft(client)["files"][bpmn] == files[bpmn]
+    # The draft is kept per user, survives a restart and never runs: version 1 is still what starts.
+    restarted = create_app({"TESTING": True, "DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "other"})
+    assert restarted.test_client().get(f"{API}/complaint/draft", headers=OWNER).get_json()["files"][bpmn] == files[bpmn]
+    restarted.extensions["engine"]["db_engine"].dispose()
+    assert client.get(f"{API}/complaint/draft", headers=auth("admin")).get_json()["saved"] is False
     assert _deployed_versions(app, "complaint") == [1]
     assert client.post(f"{API}/complaint/draft/validate", headers=OWNER).get_json() == {"valid": True, "problems": []}
     assert_error(client.post(f"{API}/complaint/draft/deploy", json={"note": "  "}, headers=OWNER), 422)
@@ -211,7 +215,7 @@ def test_new_process_empty_or_copied(app: Flask, client: FlaskClient) -> None:
 
 def test_dry_run_of_a_d_rated_customer_takes_the_lost_path_and_stores_nothing(app: Flask, client: FlaskClient) -> None:
     scenarios = json.loads((ROOT / "processes" / "scenarios" / "sales.json").read_text(encoding="utf-8"))
-    refused = next(s for s in scenarios["scenarios"] if s["name"] == "credit d refused")
+    refused = next(s for s in scenarios["scenarios"] if s["name"] == "D级客户未获特批，丢单")
     first = client.post(f"{API}/sales/draft/dry-run", json={"steps": []}, headers=OWNER).get_json()
     assert first["waiting"][0]["element_id"] == "Task_RegisterProspect"
     assert {f["id"] for f in first["waiting"][0]["form"]} >= {"company_name", "industry"}
@@ -232,7 +236,7 @@ def test_dry_run_of_a_d_rated_customer_takes_the_lost_path_and_stores_nothing(ap
 
 def test_failing_scenario_blocks_deploy_unless_confirmed(app: Flask, client: FlaskClient) -> None:
     scenarios = json.loads((ROOT / "processes" / "scenarios" / "sales.json").read_text(encoding="utf-8"))
-    refused = next(s for s in scenarios["scenarios"] if s["name"] == "credit d refused")
+    refused = next(s for s in scenarios["scenarios"] if s["name"] == "D级客户未获特批，丢单")
     put = client.put(f"{API}/sales/scenarios", json=refused, headers=OWNER)
     assert put.status_code == 200
     files = dict(_draft(client, "sales")["files"])
@@ -245,9 +249,9 @@ def test_failing_scenario_blocks_deploy_unless_confirmed(app: Flask, client: Fla
     assert _save(client, "sales", files).status_code == 200
     body = client.post(f"{API}/sales/draft/validate", headers=OWNER).get_json()
     assert [p["kind"] for p in body["problems"]] == ["scenario"]
-    assert "credit d refused" in body["problems"][0]["message"]
+    assert "D级客户未获特批，丢单" in body["problems"][0]["message"]
     blocked = client.post(f"{API}/sales/draft/deploy", json={"note": "改结束事件"}, headers=OWNER)
-    assert "credit d refused" in assert_error(blocked, 422)["message"]
+    assert "D级客户未获特批，丢单" in assert_error(blocked, 422)["message"]
     assert _deployed_versions(app, "sales") == [1]
     confirmed = client.post(f"{API}/sales/draft/deploy", json={"note": "改结束事件", "confirm": True}, headers=OWNER)
     assert confirmed.status_code == 201

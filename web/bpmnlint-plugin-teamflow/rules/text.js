@@ -5,7 +5,7 @@ const ZH = {
   'has no form fields (camunda:formData)': '没有表单字段（camunda:formData）',
   'timer has no duration, date or cycle': '定时器没有设置时长、日期或周期',
   'the ids Start and End are reserved by the engine': '编号 Start 和 End 由引擎保留，请改名',
-  'service tasks are not supported; use a script task or a user task': '不支持服务任务；请用脚本任务或用户任务',
+  'service tasks must be external tasks (camunda:type "external" with a topic)': '服务任务必须是外部任务（camunda:type 为 "external" 并设置主题）',
   'business rule task has no camunda:decisionRef': '业务规则任务没有 camunda:decisionRef'
 };
 
