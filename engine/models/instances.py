@@ -43,7 +43,7 @@ class ProcessInstance(Base):
     completed_elements: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     error_message: Mapped[str | None] = mapped_column(Text)
     error_element_id: Mapped[str | None] = mapped_column(String(200))
-    started_by: Mapped[str | None] = mapped_column(String(100))
+    started_by: Mapped[str | None] = mapped_column(String(100), index=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     row_version: Mapped[int] = mapped_column(default=1)
@@ -55,6 +55,9 @@ class ProcessInstance(Base):
     __mapper_args__ = {"version_id_col": row_version}
 
 
+UNCLAIMED = text("status = 'open' AND assignee IS NULL")
+
+
 class HumanTask(Base):
     """A user task projected out of a workflow so that queues never load one."""
 
@@ -64,6 +67,16 @@ class HumanTask(Base):
         Index("ix_human_task_status_assignee", "status", "assignee"),
         Index("ix_human_task_status_due_at", "status", "due_at"),
         Index("ix_human_task_process_key_element_id", "process_key", "element_id"),
+        # The group queues: unclaimed open tasks in queue order, so a page reads its rows off the index.
+        Index(
+            "ix_human_task_unclaimed_due",
+            "due_at",
+            "priority",
+            "created_at",
+            sqlite_where=UNCLAIMED,
+            postgresql_where=UNCLAIMED,
+        ),
+        Index("ix_human_task_completed_by", "completed_by", "completed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

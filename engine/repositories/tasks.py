@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Row, and_, exists, or_, select, update
+from sqlalchemy import CursorResult, Row, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -47,6 +47,13 @@ def open_for_instance(session: Session, instance_id: int) -> Sequence[HumanTask]
     return session.scalars(stmt.order_by(HumanTask.id)).all()
 
 
+def open_for_instances(session: Session, instance_ids: Sequence[int]) -> Sequence[HumanTask]:
+    if not instance_ids:
+        return []
+    stmt = select(HumanTask).where(HumanTask.instance_id.in_(instance_ids), HumanTask.status == "open")
+    return session.scalars(stmt.order_by(HumanTask.id)).all()
+
+
 TaskRow = Row[HumanTask, str, str]
 RowSelect = Select[HumanTask, str, str]
 
@@ -72,21 +79,29 @@ def _filtered(
 
 
 def _queue_order(stmt: RowSelect) -> RowSelect:
-    # Due date first (tasks without one last), then priority (higher first), then age.
+    # Due date first (tasks without one last), then priority (higher first), then age. NULLS LAST
+    # rather than "due_at IS NULL" first, so that the open-task index on due_at gives the order.
     return stmt.order_by(
-        HumanTask.due_at.is_(None),
-        HumanTask.due_at,
+        HumanTask.due_at.asc().nulls_last(),
         HumanTask.priority.desc(),
         HumanTask.created_at,
         HumanTask.id,
     )
 
 
+def _user_queue(user: str) -> RowSelect:
+    return _with_titles().where(HumanTask.status == "open", HumanTask.assignee == user)
+
+
+def _groups_queue(groups: Sequence[str]) -> RowSelect:
+    in_groups = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.group_id.in_(groups))
+    return _with_titles().where(HumanTask.status == "open", HumanTask.assignee.is_(None), in_groups)
+
+
 def for_user(
     session: Session, user: str, process_key: str | None = None, overdue_at: datetime | None = None
 ) -> Sequence[TaskRow]:
-    stmt = _with_titles().where(HumanTask.status == "open", HumanTask.assignee == user)
-    return session.execute(_queue_order(_filtered(stmt, process_key, overdue_at))).all()
+    return session.execute(_queue_order(_filtered(_user_queue(user), process_key, overdue_at))).all()
 
 
 def for_groups(
@@ -94,9 +109,32 @@ def for_groups(
 ) -> Sequence[TaskRow]:
     if not groups:
         return []
-    in_groups = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.group_id.in_(groups))
-    stmt = _with_titles().where(HumanTask.status == "open", HumanTask.assignee.is_(None), in_groups)
-    return session.execute(_queue_order(_filtered(stmt, process_key, overdue_at))).all()
+    return session.execute(_queue_order(_filtered(_groups_queue(groups), process_key, overdue_at))).all()
+
+
+def queue_page(
+    session: Session,
+    user: str,
+    groups: Sequence[str] | None,
+    process_key: str | None,
+    overdue_at: datetime | None,
+    offset: int,
+    limit: int,
+    count_cap: int,
+) -> tuple[Sequence[TaskRow], int]:
+    """One page of a queue and its size counted up to ``count_cap`` (past it, ``count_cap + 1``).
+
+    ``groups`` None asks for the user's own tasks, else for the unclaimed tasks of those groups. The
+    count stops early so that it costs the same with a hundred thousand open tasks as with a thousand.
+    """
+    if groups is not None and not groups:
+        return [], 0
+    stmt = _filtered(_user_queue(user) if groups is None else _groups_queue(groups), process_key, overdue_at)
+    rows = session.execute(_queue_order(stmt).offset(offset).limit(limit)).all()
+    if offset == 0 and len(rows) < limit:
+        return rows, len(rows)
+    capped = stmt.with_only_columns(HumanTask.id).limit(count_cap + 1).subquery()
+    return rows, session.scalar(select(func.count()).select_from(capped)) or 0
 
 
 def search(
@@ -129,7 +167,10 @@ def visible_to(
     return session.execute(_queue_order(_filtered(stmt, process_key, None)).limit(500)).all()
 
 
-def new_since(session: Session, user: str, groups: Sequence[str], since: datetime | None) -> int:
+def new_since(
+    session: Session, user: str, groups: Sequence[str], since: datetime | None, cap: int | None = None
+) -> int:
+    """Count open tasks waiting for the user, stopping past ``cap`` when one is given."""
     in_groups = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.group_id.in_(groups))
     stmt = select(HumanTask.id).where(
         HumanTask.status == "open",
@@ -137,7 +178,9 @@ def new_since(session: Session, user: str, groups: Sequence[str], since: datetim
     )
     if since is not None:
         stmt = stmt.where(HumanTask.created_at > since)
-    return len(session.scalars(stmt).all())
+    if cap is not None:
+        stmt = stmt.limit(cap + 1)
+    return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
 def add_comment(session: Session, comment: TaskComment) -> TaskComment:

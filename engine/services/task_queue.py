@@ -9,9 +9,12 @@ from engine.errors import FieldProblem, InvalidInputError, PermissionDeniedError
 from engine.repositories import tasks as repo
 from engine.services import people
 from engine.services.present import summary_from_row
-from engine.views import TaskSummary
+from engine.views import QueuePage, TaskSummary
 
 STATUSES = ("open", "completed", "cancelled")
+PER_PAGE = 50
+# Queues count and page through at most this many tasks: beyond it a filter finds work faster than paging.
+COUNT_CAP = 5000
 
 
 def _rows(rows: object) -> list[TaskSummary]:
@@ -32,6 +35,43 @@ def group_tasks(
     """
     groups = people.actor(session, user).groups
     return _rows(repo.for_groups(session, list(groups), process_key, utcnow() if overdue else None))
+
+
+def queue_page(
+    session: Session,
+    user: str,
+    which: str = "groups",
+    process_key: str | None = None,
+    overdue: bool = False,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> QueuePage:
+    """One page of the user's own tasks (``mine``) or their groups' unclaimed ones (``groups``).
+
+    Ordered like ``my_tasks``; the count stops past ``COUNT_CAP`` so that it stays cheap at any volume.
+
+    :raises InvalidInputError: unknown queue, or a page or page size out of range.
+    :raises PermissionDeniedError: unknown user.
+    """
+    if which not in ("mine", "groups"):
+        raise InvalidInputError("queue: use mine or groups", [FieldProblem("queue", "use mine or groups")])
+    if not 1 <= per_page <= 200:
+        raise InvalidInputError("per_page: 1 to 200", [FieldProblem("per_page", "1 to 200")])
+    last = -(-COUNT_CAP // per_page)
+    if not 1 <= page <= last:
+        raise InvalidInputError(f"page: 1 to {last}", [FieldProblem("page", f"1 to {last}")])
+    groups = list(people.actor(session, user).groups) if which == "groups" else None
+    rows, total = repo.queue_page(
+        session,
+        user,
+        groups,
+        process_key,
+        utcnow() if overdue else None,
+        (page - 1) * per_page,
+        per_page,
+        COUNT_CAP,
+    )
+    return QueuePage(tuple(_rows(rows)), page, per_page, total, COUNT_CAP)
 
 
 def completed_by(session: Session, user: str) -> list[TaskSummary]:
@@ -87,10 +127,10 @@ def tasks_for(
     raise InvalidInputError("scope: use mine, groups or all", [FieldProblem("scope", "use mine, groups or all")])
 
 
-def badge_count(session: Session, user: str, since: object = None) -> int:
-    """How many open tasks wait for the user (assigned, or unclaimed in their groups).
+def badge_count(session: Session, user: str, since: object = None, cap: int | None = None) -> int:
+    """How many open tasks wait for the user (assigned, or unclaimed in their groups), up to ``cap`` + 1.
 
     :raises PermissionDeniedError: unknown user.
     """
     actor = people.actor(session, user)
-    return repo.new_since(session, user, list(actor.groups), since)  # type: ignore[arg-type]
+    return repo.new_since(session, user, list(actor.groups), since, cap)  # type: ignore[arg-type]

@@ -116,16 +116,31 @@ def test_completing_goes_back_to_the_queue_with_a_confirmation(login_as: Login) 
     assert "首次响应客户" in html  # the next task waits in the group queue
 
 
-def test_claim_and_unclaim_swap_the_row(login_as: Login) -> None:
+def _table_of(html: str, task_id: int) -> str:
+    """Which queue section of a rendered fragment holds the task's row."""
+    mine, _sep, groups = html.partition('id="queue-groups"')
+    row = f'id="task-{task_id}"'
+    return "mine" if row in mine else "groups" if row in groups else "none"
+
+
+def test_claim_and_release_move_the_row_between_the_queues(login_as: Login) -> None:
     client = login_as("service")
     first = _record(client)
-    response = client.post(f"/tasks/{first}/claim", headers={"HX-Request": "true", "Accept-Language": "en"})
+    en = {"HX-Request": "true", "Accept-Language": "en", "HX-Current-URL": "http://x/?process=complaint"}
+    response = client.post(f"/tasks/{first}/claim", headers=en)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert html.lstrip().startswith("<tr") and "claimed by you" in html
-    assert 'hx-swap-oob="true"' in html and 'id="count-mine" hx-swap-oob="true">1<' in html
-    response = client.post(f"/tasks/{first}/unclaim", headers={"HX-Request": "true", "Accept-Language": "en"})
-    assert ">Claim<" in response.get_data(as_text=True)
+    assert _table_of(html, first) == "mine" and "claimed by you" in html and ">Release<" in html
+    assert 'id="count-mine">1<' in html and 'id="count-groups">0<' in html
+    assert "No unclaimed tasks in your groups." in html and "Nothing claimed by" not in html
+    assert 'id="task-badge"' in html and 'hx-swap-oob="true"' in html
+    response = client.post(f"/tasks/{first}/unclaim", headers=en)
+    html = response.get_data(as_text=True)
+    assert _table_of(html, first) == "groups" and ">Claim<" in html
+    assert 'id="count-mine">0<' in html and 'id="count-groups">1<' in html
+    assert "Nothing claimed by or assigned to you." in html
+    zh = client.post(f"/tasks/{first}/claim", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "取消认领" in zh
 
 
 def test_claim_without_htmx_redirects_with_a_flash(login_as: Login) -> None:
@@ -203,6 +218,8 @@ def test_manager_reassigns_to_a_group_member(app: Flask, login_as: Login) -> Non
     assert "首次响应客户" in html
     response = client.post(f"/tasks/{first}/assign", data={"user": "service"}, headers={"HX-Request": "true"})
     assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert _table_of(html, first) == "none" and 'id="count-groups">0<' in html  # lead's queues: gone
     with app.extensions["engine"]["session_factory"]() as session:
         assert [t.id for t in task_queue.my_tasks(session, "service")] == [first]
 

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from engine import (
     ConflictError,
     EngineError,
+    FieldProblem,
     InvalidInputError,
     PermissionDeniedError,
     definitions,
@@ -30,10 +31,23 @@ from web.tasks.page import render_task_page
 TASK_ID = "int(min=1, max=2147483647)"
 
 MANAGERS = ("manager", "admin")
+# The menu badge counts up to this and then shows "99+".
+BADGE_CAP = 99
 
 
-def _filters() -> tuple[str | None, bool]:
-    return request.args.get("process") or None, request.args.get("overdue") == "1"
+def _filters(args: Any = None) -> dict[str, Any]:
+    """The queue page's filters and page numbers, from its query string.
+
+    :raises InvalidInputError: a page number that is not a whole number.
+    """
+    args = request.args if args is None else args
+    pages = {}
+    for name in ("page", "mine_page"):
+        raw = args.get(name) or "1"
+        if not raw.isdigit() or len(raw) > 6:
+            raise InvalidInputError(f"{name}: a page number", [FieldProblem(name, "a page number from 1")])
+        pages[name] = int(raw)
+    return {"process": args.get("process") or None, "overdue": args.get("overdue") == "1", **pages}
 
 
 def _htmx() -> bool:
@@ -60,16 +74,20 @@ def names() -> dict[str, Any]:
     }
 
 
-def _queue_context(process: str | None = None, overdue: bool = False) -> dict[str, Any]:
+def _queue_context(
+    process: str | None = None, overdue: bool = False, page: int = 1, mine_page: int = 1
+) -> dict[str, Any]:
     session = get_session()
+    mine = task_queue.queue_page(session, current_user.name, "mine", process, overdue, mine_page)
+    groups = task_queue.queue_page(session, current_user.name, "groups", process, overdue, page)
     return {
         **names(),
-        "mine": task_queue.my_tasks(session, current_user.name, process, overdue),
-        "groups": task_queue.group_tasks(session, current_user.name, process, overdue),
+        "mine": mine,
+        "groups": groups,
         "process": process,
         "overdue": overdue,
         "assignable": _assignable(),
-        "badge": task_queue.badge_count(session, current_user.name),
+        "badge": task_queue.badge_count(session, current_user.name, cap=BADGE_CAP),
     }
 
 
@@ -77,19 +95,20 @@ def _queue_context(process: str | None = None, overdue: bool = False) -> dict[st
 @login_required  # type: ignore[misc]
 def queue() -> Any:
     processes = definitions.list_processes(get_session())
-    return render_template("tasks/queue.html", processes=processes, **_queue_context(*_filters()))
+    return render_template("tasks/queue.html", processes=processes, **_queue_context(**_filters()))
 
 
 @bp.route("/queue/fragment")
 @login_required  # type: ignore[misc]
 def queue_fragment() -> Any:
-    return render_template("tasks/_queues.html", **_queue_context(*_filters()))
+    return render_template("tasks/_queues.html", **_queue_context(**_filters()))
 
 
 @bp.route("/badge")
 @login_required  # type: ignore[misc]
 def badge() -> Any:
-    return render_template("tasks/_badge.html", badge=task_queue.badge_count(get_session(), current_user.name))
+    badge = task_queue.badge_count(get_session(), current_user.name, cap=BADGE_CAP)
+    return render_template("tasks/_badge.html", badge=badge)
 
 
 @bp.route("/completed")
@@ -100,21 +119,18 @@ def completed() -> Any:
 
 
 def _row_response(task: TaskSummary, error: str | None = None, status: int = 200) -> Any:
-    context = {"t": task, "assignable": _assignable(), "row_error": error, **names()}
+    """After claim, unclaim or reassign: both queues again (htmx), or a redirect with a flash."""
     if _htmx():
-        session = get_session()
-        # Recount the queues as filtered on the page the row lives on.
-        query = parse_qs(urlsplit(request.headers.get("HX-Current-URL", "")).query)
-        process, overdue = (
-            (query.get("process") or [None])[0] or None,
-            (query.get("overdue") or [""])[0] == "1",
-        )
-        context["badge"] = task_queue.badge_count(session, current_user.name)
-        context["counts"] = {
-            "mine": len(task_queue.my_tasks(session, current_user.name, process, overdue)),
-            "groups": len(task_queue.group_tasks(session, current_user.name, process, overdue)),
-        }
-        return render_template("tasks/_task_row_swap.html", **context), status
+        # Re-render both queues as filtered and paged on the page the row lives on, so the row
+        # lands in the right table and both counts and empty-state texts agree.
+        query = {k: v[0] for k, v in parse_qs(urlsplit(request.headers.get("HX-Current-URL", "")).query).items()}
+        try:
+            filters = _filters(query)
+        except InvalidInputError:
+            filters = {}
+        context = _queue_context(**filters)
+        context.update(row_error=error, error_task=task.id, oob_badge=True)
+        return render_template("tasks/_queues.html", **context), status
     if error:
         flash(error, "warning")
     target = request.form.get("next", "")
