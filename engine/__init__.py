@@ -16,6 +16,7 @@ from engine.errors import (
 )
 from engine.services import (
     audit,
+    cases,
     definitions,
     editing,
     external_tasks,
@@ -43,6 +44,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "audit",
+    "cases",
     "definitions",
     "editing",
     "external_tasks",

@@ -92,6 +92,32 @@ class TaskSummary:
 
 
 @dataclass(frozen=True)
+class QueuePage:
+    """One page of a task queue; ``total`` stops counting past ``count_cap`` (then ``capped`` is true)."""
+
+    tasks: tuple[TaskSummary, ...]
+    page: int
+    per_page: int
+    total: int
+    count_cap: int
+
+    @property
+    def capped(self) -> bool:
+        """Tell whether there are more tasks than were counted."""
+        return self.total > self.count_cap
+
+    @property
+    def pages(self) -> int:
+        """How many pages can be reached (at most the count cap's worth)."""
+        return max(1, -(-min(self.total, self.count_cap) // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        """Tell whether a next page can be reached."""
+        return self.page < self.pages
+
+
+@dataclass(frozen=True)
 class TaskDetail:
     """One task with its form, its instance's data and its documentation."""
 
@@ -153,6 +179,48 @@ class InstanceDetail:
 
 
 @dataclass(frozen=True)
+class CaseView:
+    """An instance someone started or took part in, with where it stands: its open steps and who holds them."""
+
+    id: int
+    process_key: str
+    process_name: str
+    title: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    started_by: str | None
+    steps: tuple[TaskSummary, ...]
+    may_withdraw: bool = False
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """One page of a person's cases; ``total`` stops counting past ``count_cap``."""
+
+    cases: tuple[CaseView, ...]
+    page: int
+    per_page: int
+    total: int
+    count_cap: int
+
+    @property
+    def capped(self) -> bool:
+        """Tell whether there are more cases than were counted."""
+        return self.total > self.count_cap
+
+    @property
+    def pages(self) -> int:
+        """How many pages can be reached."""
+        return max(1, -(-min(self.total, self.count_cap) // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        """Tell whether a next page can be reached."""
+        return self.page < self.pages
+
+
+@dataclass(frozen=True)
 class TimerView:
     """A timer waiting to fire."""
 
@@ -186,6 +254,7 @@ class UserView:
     email: str | None = None
     # The user's credential stamp: it changes with the password, the roles or the active flag.
     stamp: str = ""
+    active: bool = True
 
     def has_role(self, *roles: str) -> bool:
         """Tell whether the user holds any of the roles (admin holds them all)."""

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import ConflictError
-from engine.models import HumanTask, ProcessInstance, TaskCandidate
+from engine.models import HumanTask, ProcessInstance, ProcessVersion, TaskCandidate
 
 
 def get(session: Session, instance_id: int) -> ProcessInstance | None:
@@ -106,3 +107,53 @@ def active_with_business_key(session: Session, process_key: str, business_key: s
         ProcessInstance.status.in_(ACTIVE_STATUSES),
     )
     return session.scalars(stmt).first()
+
+
+def has_completed_task(session: Session, instance_id: int) -> bool:
+    stmt = select(HumanTask.id).where(HumanTask.instance_id == instance_id, HumanTask.status == "completed")
+    return session.scalars(stmt.limit(1)).first() is not None
+
+
+CaseRow = Row[int, str, str, str, str, datetime, datetime | None, str | None]
+
+
+def cases_of(session: Session, user: str, offset: int, limit: int, count_cap: int) -> tuple[Sequence[CaseRow], int]:
+    """One page of the instances a user started or holds or did a task of, newest first, and their count.
+
+    Only the columns a list shows are read (never the stored workflow); the count stops past ``count_cap``.
+    """
+    took_part = exists().where(
+        HumanTask.instance_id == ProcessInstance.id,
+        or_(HumanTask.assignee == user, HumanTask.completed_by == user),
+    )
+    mine = or_(ProcessInstance.started_by == user, took_part)
+    stmt = (
+        select(
+            ProcessInstance.id,
+            ProcessInstance.process_key,
+            ProcessVersion.name,
+            ProcessInstance.title,
+            ProcessInstance.status,
+            ProcessInstance.started_at,
+            ProcessInstance.ended_at,
+            ProcessInstance.started_by,
+        )
+        .join(ProcessVersion, ProcessInstance.process_version_id == ProcessVersion.id)
+        .where(mine)
+    )
+    rows = session.execute(stmt.order_by(ProcessInstance.id.desc()).offset(offset).limit(limit)).all()
+    if offset == 0 and len(rows) < limit:
+        return rows, len(rows)
+    capped = select(ProcessInstance.id).where(mine).limit(count_cap + 1).subquery()
+    return rows, session.scalar(select(func.count()).select_from(capped)) or 0
+
+
+def completed_task_counts(session: Session, instance_ids: Sequence[int]) -> dict[int, int]:
+    if not instance_ids:
+        return {}
+    stmt = (
+        select(HumanTask.instance_id, func.count())
+        .where(HumanTask.instance_id.in_(instance_ids), HumanTask.status == "completed")
+        .group_by(HumanTask.instance_id)
+    )
+    return {instance_id: count for instance_id, count in session.execute(stmt)}

@@ -1,4 +1,4 @@
-"""Start instances and act on them and their tasks: claim, assign, complete, suspend, retry."""
+"""Start instances and act on them and their tasks: claim, assign, complete, suspend, retry, withdraw."""
 
 from __future__ import annotations
 
@@ -413,11 +413,39 @@ def terminate_instance(
     instance = _managed_instance(session, instance_id, actor, expected_version)
     if instance.status in ("completed", "terminated"):
         raise ConflictError(f"instance {instance_id} has already ended ({instance.status})")
+    return _end(session, instance, actor, "terminated", reason[:2000])
+
+
+def withdraw_instance(session: Session, instance_id: int, actor: str, reason: str) -> InstanceDetail:
+    """Let the starter take back an instance started by mistake, while its first task is still open.
+
+    The instance ends like a terminated one; the audit log records "withdrawn" with the reason.
+
+    :raises NotFoundError: no such instance.
+    :raises PermissionDeniedError: the actor did not start it.
+    :raises ConflictError: it is no longer running, or a task of it was completed already.
+    :raises InvalidInputError: no reason, or one longer than 2000 characters.
+    """
+    people.actor(session, actor)
+    instance = _instance(session, instance_id)
+    if instance.started_by != actor:
+        raise PermissionDeniedError(f"only the person who started instance {instance_id} may withdraw it")
+    if instance.status != "running":
+        raise ConflictError(f"instance {instance_id} is {instance.status} and can no longer be withdrawn")
+    if repo.has_completed_task(session, instance_id):
+        raise ConflictError(f"instance {instance_id} has a completed task and can no longer be withdrawn")
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 2000 or unstorable(reason):
+        raise InvalidInputError("reason: 1 to 2000 characters", [FieldProblem("reason", "1 to 2000 characters")])
+    return _end(session, instance, actor, "withdrawn", reason)
+
+
+def _end(session: Session, instance: ProcessInstance, actor: str, event: str, reason: str) -> InstanceDetail:
     workflow = projection.load(session, instance)
     runner.cancel(workflow)
     instance.status = "terminated"
     instance.ended_at = utcnow()
-    audit.record(session, "terminated", actor, instance.id, instance.process_key, None, {"reason": reason[:2000]})
+    audit.record(session, event, actor, instance.id, instance.process_key, None, {"reason": reason})
     projection.save(session, instance, workflow, actor)
     return instance_detail(session, instance)
 

@@ -23,4 +23,4 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-from web.tasks import views  # noqa: E402,F401
+from web.tasks import cases, views  # noqa: E402,F401
