@@ -85,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
 
     from web.account import bp as account_bp
+    from web.admin import bp as admin_bp
     from web.api import bp as api_bp
     from web.editor import bp as editor_bp
     from web.engine_rest import bp as engine_rest_bp
@@ -96,6 +97,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(tasks_bp)
     app.register_blueprint(editor_bp, url_prefix="/processes")
     app.register_blueprint(monitoring_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # the API checks CSRF itself for cookie-authenticated writes
     app.register_blueprint(engine_rest_bp, url_prefix="/engine-rest")

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import TooManyRequests
 
@@ -64,7 +65,7 @@ def _load_user(session_id: str) -> CurrentUser | None:
     if not user_id.isdigit():
         return None
     view = people.get_user_by_id(get_session(), int(user_id))
-    return CurrentUser(view) if view and view.stamp == stamp else None
+    return CurrentUser(view) if view and view.active and view.stamp == stamp else None
 
 
 @login_manager.request_loader
@@ -144,17 +145,46 @@ def role_required(*roles: str) -> Callable[[F], F]:
     return decorate
 
 
-def _safe_next(target: str | None, home: str = "tasks.queue") -> str:
+# Where each role lands after logging in, first match wins; the queue when none applies or its page
+# is not part of this installation.
+HOMES = (("admin", "admin.users"), ("manager", "monitoring.dashboard"), ("owner", "editor.home"))
+
+# The main menu: id, endpoint, label, the roles that may use it (None: everyone), where it is current.
+MENU: tuple[tuple[str, str, Any, tuple[str, ...] | None, tuple[str, ...]], ...] = (
+    ("queue", "tasks.queue", lazy_gettext("Task queue"), None, ("tasks.queue", "tasks.queue_fragment", "tasks.task")),
+    ("start", "tasks.start", lazy_gettext("Start"), None, ("tasks.start",)),
+    ("cases", "tasks.cases_page", lazy_gettext("My cases"), None, ("tasks.cases_page",)),
+    ("completed", "tasks.completed", lazy_gettext("Completed by me"), None, ("tasks.completed",)),
+    ("processes", "editor.home", lazy_gettext("Processes"), ("owner", "manager"), ("editor.",)),
+    ("monitoring", "monitoring.dashboard", lazy_gettext("Monitoring"), ("manager",), ("monitoring.",)),
+    ("admin", "admin.users", lazy_gettext("Admin"), ("admin",), ("admin.",)),
+)
+
+
+def home_url(user: Any) -> str:
+    """The page a user starts on: their role's home if this installation has it, else the task queue."""
+    for role, endpoint in HOMES:
+        if role in user.roles and endpoint in current_app.view_functions:
+            return url_for(endpoint)
+    return url_for("tasks.queue")
+
+
+def menu() -> list[dict[str, Any]]:
+    """The main menu's links for the current user: only pages that exist and that their roles may use."""
+    here = request.endpoint or ""
+    links = []
+    for link_id, endpoint, label, roles, current in MENU:
+        if endpoint not in current_app.view_functions or (roles and not current_user.has_role(*roles)):
+            continue
+        active = any(here == c or (c.endswith(".") and here.startswith(c)) for c in current)
+        links.append({"id": link_id, "endpoint": endpoint, "label": label, "current": active})
+    return links
+
+
+def _safe_next(target: str | None) -> str:
     if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for(home)
-
-
-def _home(view: UserView) -> str:
-    """Managers land on their dashboard, process owners on their processes; everyone else on the task queue."""
-    if view.has_role("manager"):
-        return "monitoring.dashboard"
-    return "editor.home" if "owner" in view.roles else "tasks.queue"
+    return home_url(current_user) if current_user.is_authenticated else url_for("tasks.queue")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -172,9 +202,15 @@ def login() -> Any:
         if view is not None:
             login_user(CurrentUser(view), remember=bool(request.form.get("remember")))
             session.permanent = True
-            return redirect(_safe_next(request.args.get("next"), _home(view)))
+            return redirect(_safe_next(request.args.get("next")))
         error = _("Wrong user name or password.")
     return render_template("auth/login.html", error=error, username=name), (401 if error else 200)
+
+
+@bp.route("/home")
+@login_required  # type: ignore[misc]
+def home() -> Any:
+    return redirect(home_url(current_user))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -202,6 +238,7 @@ def init_app(app: Flask) -> None:
         ),
     }
     login_manager.init_app(app)
+    app.context_processor(lambda: {"main_menu": menu})
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
 

@@ -7,4 +7,4 @@ from web.api.inputs import check_request
 bp = Blueprint("api", __name__)
 bp.before_request(check_request)
 
-from web.api import editor_views, monitoring, task_views, views  # noqa: E402,F401
+from web.api import admin_views, case_views, editor_views, monitoring, task_views, views  # noqa: E402,F401
