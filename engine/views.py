@@ -91,11 +91,9 @@ class TaskSummary:
         return self.status == "open" and self.due_at is not None and self.due_at < now
 
 
-@dataclass(frozen=True)
-class QueuePage:
-    """One page of a task queue; ``total`` stops counting past ``count_cap`` (then ``capped`` is true)."""
+class Paging:
+    """Page arithmetic of a page view whose ``total`` stops counting past ``count_cap``."""
 
-    tasks: tuple[TaskSummary, ...]
     page: int
     per_page: int
     total: int
@@ -103,7 +101,7 @@ class QueuePage:
 
     @property
     def capped(self) -> bool:
-        """Tell whether there are more tasks than were counted."""
+        """Tell whether there are more items than were counted."""
         return self.total > self.count_cap
 
     @property
@@ -115,6 +113,17 @@ class QueuePage:
     def has_next(self) -> bool:
         """Tell whether a next page can be reached."""
         return self.page < self.pages
+
+
+@dataclass(frozen=True)
+class QueuePage(Paging):
+    """One page of a task queue; ``total`` stops counting past ``count_cap`` (then ``capped`` is true)."""
+
+    tasks: tuple[TaskSummary, ...]
+    page: int
+    per_page: int
+    total: int
+    count_cap: int
 
 
 @dataclass(frozen=True)
@@ -195,7 +204,7 @@ class CaseView:
 
 
 @dataclass(frozen=True)
-class CasePage:
+class CasePage(Paging):
     """One page of a person's cases; ``total`` stops counting past ``count_cap``."""
 
     cases: tuple[CaseView, ...]
@@ -203,21 +212,6 @@ class CasePage:
     per_page: int
     total: int
     count_cap: int
-
-    @property
-    def capped(self) -> bool:
-        """Tell whether there are more cases than were counted."""
-        return self.total > self.count_cap
-
-    @property
-    def pages(self) -> int:
-        """How many pages can be reached."""
-        return max(1, -(-min(self.total, self.count_cap) // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        """Tell whether a next page can be reached."""
-        return self.page < self.pages
 
 
 @dataclass(frozen=True)
