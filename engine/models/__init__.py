@@ -3,7 +3,7 @@
 from engine.models.audit import AuditEvent
 from engine.models.definitions import ProcessVersion
 from engine.models.editing import ProcessDraft, ProcessScenario
-from engine.models.facts import InstanceFact
+from engine.models.facts import ElementTally, InstanceFact
 from engine.models.instances import HumanTask, ProcessInstance, TaskCandidate, TaskComment, Timer
 from engine.models.integration import ExternalTask, MessageSubscription
 from engine.models.people import ApiToken, Group, Membership, User
@@ -11,6 +11,7 @@ from engine.models.people import ApiToken, Group, Membership, User
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "ElementTally",
     "ExternalTask",
     "Group",
     "HumanTask",

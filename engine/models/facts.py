@@ -22,3 +22,20 @@ class InstanceFact(Base):
     value: Mapped[str | None] = mapped_column(String(300))
     number: Mapped[float | None] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ElementTally(Base):
+    """Running counts of one user task of a process, kept as tasks open and complete, for the team figures."""
+
+    __tablename__ = "element_tally"
+
+    process_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    element_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    instances: Mapped[int] = mapped_column(default=0)  # instances that reached the task at least once
+    tasks: Mapped[int] = mapped_column(default=0)
+    completed: Mapped[int] = mapped_column(default=0)
+    passed: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    with_due: Mapped[int] = mapped_column(default=0)  # completed tasks that had a due time
+    in_time: Mapped[int] = mapped_column(default=0)  # ... and were completed by it
+    total_seconds: Mapped[float] = mapped_column(Float, default=0.0)  # time from opening to completion, summed

@@ -28,6 +28,7 @@ class ProcessInstance(Base):
         Index("ix_process_instance_process_key_status", "process_key", "status"),
         Index("ix_process_instance_started_at", "started_at"),
         Index("ix_process_instance_ended_at", "ended_at"),
+        Index("ix_process_instance_process_key_end_event_id", "process_key", "end_event_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

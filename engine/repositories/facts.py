@@ -1,13 +1,15 @@
-"""Query and write the key data of instances (instance_fact)."""
+"""Query and write what the reports read: key data of instances and running counts of user tasks."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from engine.models import InstanceFact
+from engine.models import ElementTally, HumanTask, InstanceFact
 
 
 def for_instance(session: Session, instance_id: int) -> dict[str, InstanceFact]:
@@ -29,3 +31,29 @@ def add(
     )
     session.add(row)
     return row
+
+
+def tally(session: Session, process_key: str, element_id: str, **increments: float) -> None:
+    """Add to the running counts of a user task in one statement, creating its row the first time."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(ElementTally).values(process_key=process_key, element_id=element_id, **increments)
+    table = ElementTally.__table__.c
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.process_key, table.element_id],
+        set_={name: table[name] + stmt.excluded[name] for name in increments},
+    )
+    session.execute(stmt)
+
+
+def tallies(session: Session, process_key: str) -> dict[str, ElementTally]:
+    stmt = select(ElementTally).where(ElementTally.process_key == process_key)
+    return {row.element_id: row for row in session.scalars(stmt)}
+
+
+def reached_before(session: Session, instance_id: int, element_id: str, task_id: int) -> bool:
+    """Tell whether the instance had a task at ``element_id`` before the task ``task_id``."""
+    stmt = select(HumanTask.id).where(
+        HumanTask.instance_id == instance_id, HumanTask.element_id == element_id, HumanTask.id != task_id
+    )
+    return session.scalars(stmt.limit(1)).first() is not None

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine.models import HumanTask, InstanceFact, ProcessInstance, Timer
+from engine.models import ElementTally, HumanTask, InstanceFact, ProcessInstance, Timer
 
 Percentiles = dict[Any, tuple[float | None, ...]]
 
@@ -148,70 +148,31 @@ def end_event_counts(session: Session, process_key: str) -> Sequence[tuple[str, 
 
 
 def element_stats(session: Session, process_key: str) -> dict[str, dict[str, float]]:
-    """Per user-task element: instances reaching it, tasks, completed, passed, failed, open, avg seconds."""
-    duration = seconds_between(session, HumanTask.created_at, HumanTask.completed_at)
-    completed = HumanTask.status == "completed"
-    stmt = (
-        select(
-            HumanTask.element_id,
-            func.count(distinct(HumanTask.instance_id)),
-            func.count(),
-            func.count().filter(completed),
-            func.count().filter(HumanTask.outcome == "pass"),
-            func.count().filter(HumanTask.outcome == "fail"),
-            func.count().filter(HumanTask.status == "open"),
-            func.avg(duration).filter(completed),
-        )
-        .where(HumanTask.process_key == process_key)
-        .group_by(HumanTask.element_id)
-    )
-    keys = ("instances", "tasks", "completed", "passed", "failed", "open", "avg_seconds")
-    return {row[0]: dict(zip(keys, (float(v or 0) for v in row[1:]), strict=True)) for row in session.execute(stmt)}
+    """Per user-task element, from the running counts: instances reaching it, tasks, completed, passed,
+    failed, completed with a due time and in time, and the average seconds from opening to completion."""
+    stmt = select(ElementTally).where(ElementTally.process_key == process_key)
+    stats = {}
+    for row in session.scalars(stmt):
+        stats[row.element_id] = {
+            "instances": float(row.instances),
+            "tasks": float(row.tasks),
+            "completed": float(row.completed),
+            "passed": float(row.passed),
+            "failed": float(row.failed),
+            "with_due": float(row.with_due),
+            "in_time": float(row.in_time),
+            "avg_seconds": row.total_seconds / row.completed if row.completed else 0.0,
+        }
+    return stats
 
 
-def first_outcomes(session: Session, process_key: str, element_id: str) -> tuple[int, int]:
-    """Of the instances with a completed ``element_id`` task: how many, and how many passed the first one."""
-    first = (
-        select(func.min(HumanTask.id).label("id"))
-        .where(
-            HumanTask.process_key == process_key,
-            HumanTask.element_id == element_id,
-            HumanTask.status == "completed",
-        )
-        .group_by(HumanTask.instance_id)
-        .subquery()
-    )
-    stmt = select(func.count(), func.count().filter(HumanTask.outcome == "pass")).join(
-        first, HumanTask.id == first.c.id
-    )
-    total, passed = session.execute(stmt).one()
-    return int(total or 0), int(passed or 0)
-
-
-def on_time(session: Session, process_key: str, element_id: str) -> tuple[int, int]:
-    """Of the completed ``element_id`` tasks with a due time: how many, and how many were done by it."""
-    stmt = select(func.count(), func.count().filter(HumanTask.completed_at <= HumanTask.due_at)).where(
-        HumanTask.process_key == process_key,
-        HumanTask.element_id == element_id,
-        HumanTask.status == "completed",
-        HumanTask.due_at.is_not(None),
-    )
-    total, in_time = session.execute(stmt).one()
-    return int(total or 0), int(in_time or 0)
-
-
-def time_to_element(session: Session, process_key: str, element_id: str) -> tuple[int, float | None, float | None]:
-    """Seconds from the instance's start to each first task at ``element_id``: (count, median, p90)."""
-    first = (
-        select(HumanTask.instance_id.label("instance_id"), func.min(HumanTask.created_at).label("at"))
-        .where(HumanTask.process_key == process_key, HumanTask.element_id == element_id)
-        .group_by(HumanTask.instance_id)
-        .subquery()
-    )
-    value = seconds_between(session, ProcessInstance.started_at, first.c.at)
-    stmt = select(value).join(first, first.c.instance_id == ProcessInstance.id)
-    values = [float(v) for v in session.scalars(stmt) if v is not None]
-    return len(values), percentile_disc(values, 0.5), percentile_disc(values, 0.9)
+def fact_percentiles(session: Session, process_key: str, name: str) -> tuple[int, float | None, float | None]:
+    """How many instances hold a numeric key data item, and its median and 90th percentile."""
+    where = [InstanceFact.process_key == process_key, InstanceFact.name == name, InstanceFact.number.is_not(None)]
+    count = session.scalar(select(func.count()).select_from(InstanceFact).where(*where)) or 0
+    found = percentiles(session, InstanceFact.number, InstanceFact.name, where)
+    median, p90 = found.get(name, (None, None))
+    return int(count), median, p90
 
 
 def waiting_by_element(session: Session, version_id: int) -> dict[str, int]:

@@ -119,6 +119,49 @@ def record_end(instance: ProcessInstance, end: tuple[str, str] | None, now: date
     instance.cycle_seconds = max(0.0, (now - instance.started_at).total_seconds())
 
 
-def record_outcome(task: HumanTask, values: Mapping[str, Any]) -> None:
-    """Mark a completed task that decides a stage as passed or failed."""
+# User tasks whose first opening is timed from the instance's start (time to hire: the onboarding).
+TIMED_ELEMENTS = {("recruitment", "Task_Onboard")}
+
+
+def first_outcome_name(element_id: str) -> str:
+    """The key data naming how an instance's first task at a stage-deciding element went."""
+    return f"first:{element_id}"
+
+
+def reached_after_name(element_id: str) -> str:
+    """The key data holding the seconds from an instance's start to its first task at an element."""
+    return f"reached_after:{element_id}"
+
+
+def task_opened(session: Session, task: HumanTask, instance: ProcessInstance) -> None:
+    """Count a new user task, and the instance reaching its element for the first time."""
+    first = not repo.reached_before(session, task.instance_id, task.element_id, task.id)
+    repo.tally(session, task.process_key, task.element_id, tasks=1, instances=1 if first else 0)
+    if first and (task.process_key, task.element_id) in TIMED_ELEMENTS:
+        seconds = max(0.0, (task.created_at - instance.started_at).total_seconds())
+        name = reached_after_name(task.element_id)
+        repo.add(session, instance.id, instance.process_key, name, str(round(seconds)), seconds, task.created_at)
+
+
+def task_completed(session: Session, task: HumanTask, values: Mapping[str, Any]) -> None:
+    """Mark a completed task passed or failed when it decides a stage, and add it to the running counts."""
     task.outcome = outcome(task.process_key, task.element_id, values)
+    count_completion(session, task)
+
+
+def count_completion(session: Session, task: HumanTask) -> None:
+    """Add a completed task (its outcome already set) to the running counts and first outcomes."""
+    done = task.completed_at or task.created_at
+    increments: dict[str, float] = {"completed": 1, "total_seconds": max(0.0, (done - task.created_at).total_seconds())}
+    if task.outcome == "pass":
+        increments["passed"] = 1
+    elif task.outcome == "fail":
+        increments["failed"] = 1
+    if task.due_at is not None:
+        increments["with_due"] = 1
+        increments["in_time"] = 1 if done <= task.due_at else 0
+    repo.tally(session, task.process_key, task.element_id, **increments)
+    if task.outcome is not None:
+        name = first_outcome_name(task.element_id)
+        if name not in repo.for_instance(session, task.instance_id):
+            repo.add(session, task.instance_id, task.process_key, name, task.outcome, None, done)

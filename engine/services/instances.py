@@ -284,7 +284,7 @@ def complete_task(
     task.status, task.completed_at, task.completed_by = "completed", now, actor
     task.assignee = task.assignee or actor
     task.submitted = values
-    facts.record_outcome(task, values)
+    facts.task_completed(session, task, values)
     audit.record(
         session,
         "completed",

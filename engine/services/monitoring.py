@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,6 +24,7 @@ from engine.views import (
     InstancePage,
     OverdueTask,
     ProcessFigures,
+    TaskSummary,
     ThroughputPoint,
 )
 
@@ -60,7 +62,8 @@ def dashboard(
     if period not in PERIODS:
         raise InvalidInputError(f"unknown period {period!r}", [FieldProblem("period", f"one of {', '.join(PERIODS)}")])
     now = now or utcnow()
-    names = _names(session)
+    latest = definitions_repo.list_latest(session)
+    names = {v.key: v.name for v in latest}
     counts: dict[str, dict[str, int]] = {}
     for key, status, n in repo.status_counts(session):
         counts.setdefault(key, {s: 0 for s in STATUSES})[status] = n
@@ -103,7 +106,7 @@ def dashboard(
         overdue_total=overdue_total,
         throughput=throughput(session, period, tz, now),
         unit=PERIODS[period][1],
-        team=team_figures.all_figures(session, set(names), counts.get("promotion", {})),
+        team=team_figures.all_figures(session, {v.key: v.id for v in latest}, counts.get("promotion", {})),
     )
 
 
@@ -215,8 +218,20 @@ def search_instances(
     page = _int(filters, "page", 1, 1, 1_000_000) or 1
     per_page = _int(filters, "per_page", 25, 1, 200) or 25
     rows, counts = repo.search_instances(session, where, sort, descending, (page - 1) * per_page, per_page)
+    # One query for the open tasks of the whole page, not one per instance.
+    open_tasks: dict[int, list[TaskSummary]] = {}
+    names = _names(session)
+    titles = {row.id: row.title for row in rows}
+    for task in repo.open_tasks_of(session, list(titles)):
+        summary = summary_from_row(task, titles[task.instance_id], names.get(task.process_key, task.process_key))
+        open_tasks.setdefault(task.instance_id, []).append(summary)
+    items = []
+    for row in rows:
+        detail = instance_detail(session, row, with_tasks=False)
+        tasks = tuple(open_tasks.get(row.id, ()))
+        items.append(replace(detail, tasks=tasks, active_elements=tuple(sorted({t.element_id for t in tasks}))))
     return InstancePage(
-        items=tuple(instance_detail(session, row) for row in rows),
+        items=tuple(items),
         total=sum(counts.values()),
         counts=counts,
         page=page,

@@ -121,6 +121,7 @@ def _sync_tasks(session: Session, instance: ProcessInstance, workflow: Any, meta
             reason=_text_of(data, info.get("reason_field"), 4000),
         )
         tasks_repo.add(session, row, groups)
+        facts.task_opened(session, row, instance)
         audit.record(
             session,
             "task_created",

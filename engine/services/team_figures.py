@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from engine.repositories import definitions as definitions_repo
 from engine.repositories import monitoring as repo
-from engine.services import definitions
+from engine.services import definitions, facts
 from engine.views import FigureRow, FigureTable
 
 SALES_FUNNEL = ("Task_RegisterProspect", "Task_SalesVisit", "Task_DraftProposal", "Task_Negotiate", "Task_SignContract")
@@ -37,12 +36,9 @@ RECRUITMENT_STAGES = (
 PROMOTION_CHANNELS = (("advertising", "ad_spend"), ("pr", "pr_spend"), ("event", "event_spend"))
 
 
-def _labels(session: Session, key: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    """Task names and enum option names of the latest version, for readable rows."""
-    latest = definitions_repo.latest(session, key)
-    if latest is None:
-        return {}, {}
-    meta = definitions.meta_for(session, latest.id)
+def _labels(session: Session, version_id: int) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Task names and enum option names of a version (the latest), for readable rows."""
+    meta = definitions.meta_for(session, version_id)
     tasks: dict[str, str] = {}
     options: dict[str, dict[str, str]] = {}
     for element_id, info in meta.items():
@@ -75,22 +71,26 @@ def _fact_table(
     return FigureTable(table_id, key, ("instances",), rows)
 
 
-def _ends_table(session: Session, key: str, table_id: str) -> FigureTable:
+def _ends_table(
+    session: Session, key: str, table_id: str, ends: list[tuple[str, str | None, int]] | None = None
+) -> FigureTable:
     rows = tuple(
         FigureRow(end_id, name or end_id, (n,), (("process", key), ("end", end_id)))
-        for end_id, name, n in repo.end_event_counts(session, key)
+        for end_id, name, n in (ends if ends is not None else repo.end_event_counts(session, key))
     )
     return FigureTable(table_id, key, ("instances",), rows, chart="pie")
 
 
-def complaint_figures(session: Session) -> tuple[FigureTable, ...]:
+def complaint_figures(session: Session, version_id: int) -> tuple[FigureTable, ...]:
     key = "complaint"
-    _tasks, options = _labels(session, key)
+    _tasks, options = _labels(session, version_id)
     stats = repo.element_stats(session, key)
-    total, in_time = repo.on_time(session, key, "Task_FirstResponse")
+    response = stats.get("Task_FirstResponse", {})
+    total, in_time = int(response.get("with_due", 0)), int(response.get("in_time", 0))
     started = int(stats.get("Task_RecordComplaint", {}).get("instances", 0))
     escalated = int(stats.get("Task_EscalateResponse", {}).get("instances", 0))
-    surveyed, first_pass = repo.first_outcomes(session, key, "Task_SatisfactionSurvey")
+    firsts = dict(repo.fact_counts(session, key, facts.first_outcome_name("Task_SatisfactionSurvey")))
+    surveyed, first_pass = sum(firsts.values()), firsts.get("pass", 0)
     survey = stats.get("Task_SatisfactionSurvey", {})
     loops = int(survey.get("failed", 0))
     reached = (("process", key), ("reached", "Task_FirstResponse"))
@@ -128,9 +128,9 @@ def complaint_figures(session: Session) -> tuple[FigureTable, ...]:
     )
 
 
-def sales_figures(session: Session) -> tuple[FigureTable, ...]:
+def sales_figures(session: Session, version_id: int) -> tuple[FigureTable, ...]:
     key = "sales"
-    tasks, options = _labels(session, key)
+    tasks, options = _labels(session, version_id)
     stats = repo.element_stats(session, key)
     funnel_rows = [
         FigureRow(
@@ -141,7 +141,8 @@ def sales_figures(session: Session) -> tuple[FigureTable, ...]:
         )
         for element in SALES_FUNNEL
     ]
-    won = sum(n for end_id, _name, n in repo.end_event_counts(session, key) if end_id == "EndEvent_Won")
+    ends = list(repo.end_event_counts(session, key))
+    won = sum(n for end_id, _name, n in ends if end_id == "EndEvent_Won")
     funnel_rows.append(FigureRow("won", "", (won,), (("process", key), ("end", "EndEvent_Won"))))
     approvals = stats.get("Task_ApproveDiscount", {})
     discount = FigureTable(
@@ -180,16 +181,16 @@ def sales_figures(session: Session) -> tuple[FigureTable, ...]:
     )
     return (
         FigureTable("sales_funnel", key, ("instances",), tuple(funnel_rows), chart="funnel"),
-        _ends_table(session, key, "sales_outcomes"),
+        _ends_table(session, key, "sales_outcomes", ends),
         _fact_table(session, key, "credit_rating", "sales_credit", options),
         discount,
         stages,
     )
 
 
-def recruitment_figures(session: Session) -> tuple[FigureTable, ...]:
+def recruitment_figures(session: Session, version_id: int) -> tuple[FigureTable, ...]:
     key = "recruitment"
-    tasks, _options = _labels(session, key)
+    tasks, _options = _labels(session, version_id)
     stats = repo.element_stats(session, key)
     stage_rows = []
     for element in RECRUITMENT_STAGES:
@@ -203,7 +204,7 @@ def recruitment_figures(session: Session) -> tuple[FigureTable, ...]:
                 (("process", key), ("reached", element)),
             )
         )
-    hires, median, p90 = repo.time_to_element(session, key, "Task_Onboard")
+    hires, median, p90 = repo.fact_percentiles(session, key, facts.reached_after_name("Task_Onboard"))
     hire = FigureTable(
         "recruitment_time_to_hire",
         key,
@@ -250,15 +251,15 @@ def promotion_figures(session: Session, counts: dict[str, int]) -> tuple[FigureT
     )
 
 
-def all_figures(session: Session, deployed: set[str], promotion_counts: dict[str, int]) -> tuple[FigureTable, ...]:
-    """Return the team figures of every seed process that is deployed."""
+def all_figures(session: Session, latest: dict[str, int], promotion_counts: dict[str, int]) -> tuple[FigureTable, ...]:
+    """Return the team figures of every seed process that is deployed (``latest``: key -> version id)."""
     figures: list[FigureTable] = []
-    if "complaint" in deployed:
-        figures += complaint_figures(session)
-    if "sales" in deployed:
-        figures += sales_figures(session)
-    if "recruitment" in deployed:
-        figures += recruitment_figures(session)
-    if "promotion" in deployed:
+    if "complaint" in latest:
+        figures += complaint_figures(session, latest["complaint"])
+    if "sales" in latest:
+        figures += sales_figures(session, latest["sales"])
+    if "recruitment" in latest:
+        figures += recruitment_figures(session, latest["recruitment"])
+    if "promotion" in latest:
         figures += promotion_figures(session, promotion_counts)
     return tuple(figures)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from engine.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from engine.models import HumanTask, InstanceFact, ProcessInstance, Timer
 from engine.repositories.monitoring import percentile_disc
-from engine.services import audit, definitions, instances, monitoring
+from engine.services import audit, definitions, facts, instances, monitoring
 
 ROOT = Path(__file__).resolve().parents[3]
 DATA = ROOT / "tests" / "engine" / "data"
@@ -103,6 +103,11 @@ class Builder:
             outcome=outcome,
         )
         self.session.add(row)
+        self.session.flush()
+        # Count the task as the engine does when it opens and completes one.
+        facts.task_opened(self.session, row, instance)
+        if took is not None:
+            facts.count_completion(self.session, row)
         self.session.flush()
         return row
 
