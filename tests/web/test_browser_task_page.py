@@ -156,3 +156,58 @@ def test_strategy_refused_without_a_channel_and_sent_back_with_its_reason(
     expect(promo.locator("#last-round")).to_contain_text("新品演示视频")  # ... beside the last one
     expect(promo.locator("#f-use_advertising")).not_to_be_checked()
     promo.screenshot(path=str(out / f"returned-task-{lang}.png"), full_page=True)
+
+
+COMPLAINT = {
+    "customer_name": "华东贸易公司",
+    "customer_contact": "13800000000",
+    "channel": "phone",
+    "category": "delivery",
+    "description": "货物延迟两周",
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_claiming_and_commenting_keep_what_was_typed_and_a_manager_confirms_a_takeover(
+    app: Flask, browser: Browser, contexts: list[BrowserContext], live_server: str, output_path: str, lang: str
+) -> None:
+    out = Path(output_path)
+    out.mkdir(parents=True, exist_ok=True)
+    first = _engine(app, lambda s: instances.start_instance(s, "complaint", "service", title="延迟交付投诉"))
+    _do(app, first.id, "Task_RecordComplaint", "service", COMPLAINT)
+    second = _engine(app, lambda s: instances.start_instance(s, "complaint", "service", title="账单投诉"))
+    _do(app, second.id, "Task_RecordComplaint", "service", {**COMPLAINT, "category": "billing"})
+
+    page = new_page(contexts, browser, lang)
+    login(page, live_server, "service")
+    page.locator("#queue-groups tr.task-row", has_text="延迟交付投诉").locator("a.task-link").click()
+    page.fill("#f-response_note", "已电话联系客户")
+    page.click("#claim-here-button")
+    expect(page.locator("#claim-status .claimed-by-you")).to_be_visible()
+    expect(page.locator("#f-response_note")).to_have_value("已电话联系客户")
+    page.fill("#comment-text", "客户要求明天回电")
+    page.locator(".comment-form button[type=submit]").click()
+    expect(page.locator("#history .history-comment")).to_contain_text("客户要求明天回电")
+    expect(page.locator("#comment-text")).to_have_value("")
+    expect(page.locator("#f-response_note")).to_have_value("已电话联系客户")
+    page.screenshot(path=str(out / f"kept-input-{lang}.png"), full_page=True)
+    page.click("#complete-button")
+    expect(page.locator(".flash-success")).to_be_visible()
+
+    # The second complaint is held by service; the team lead (a manager) completes it only on purpose.
+    def claim(session: Any) -> None:
+        instances.claim_task(session, _open(session, second.id, "Task_FirstResponse")[0].id, "service")
+
+    _engine(app, claim)
+    task_id = _engine(app, lambda s: _open(s, second.id, "Task_FirstResponse")[0].id)
+    lead = new_page(contexts, browser, lang)
+    login(lead, live_server, "lead", home="main")
+    lead.goto(f"{live_server}/tasks/{task_id}")
+    lead.fill("#f-response_note", "负责人已回电")
+    lead.click("#complete-button")
+    expect(lead.locator("#field-confirm_takeover .field-error")).to_be_visible()
+    expect(lead.locator("#f-response_note")).to_have_value("负责人已回电")
+    lead.screenshot(path=str(out / f"takeover-confirm-{lang}.png"), full_page=True)
+    lead.check("#f-confirm_takeover")
+    lead.click("#complete-button")
+    expect(lead.locator(".flash-success")).to_be_visible()

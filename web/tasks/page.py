@@ -22,6 +22,7 @@ def render_task_page(
     values: dict[str, Any] | None = None,
     problems: Sequence[FieldProblem] = (),
     status: int = 200,
+    takeover_error: str | None = None,
 ) -> Any:
     """Render a task, keeping typed ``values`` and showing ``problems`` beside their fields."""
     session = get_session()
@@ -92,7 +93,6 @@ def render_task_page(
         else []
     )
     workable = summary.status == "open" and instance.status == "running"
-    siblings = task_queue.list_tasks(session, instance_id=instance.id)
     return render_template(
         "tasks/task.html",
         detail=detail,
@@ -106,11 +106,33 @@ def render_task_page(
         last_round=last_round,
         diagram=diagram,
         workable=workable,
-        history=history(_own_events(audit.list_events(session, instance.id), summary, siblings), names, users, None),
+        history=_history(summary, names, users),
+        takeover_error=takeover_error,
         user_names=users,
         group_names=people.group_names(session),
-        invalid=bool(problems),
+        invalid=bool(problems) or bool(takeover_error),
     ), status
+
+
+def render_history(task_id: int, error: str | None = None) -> str:
+    """Render a task page's history card alone (after a comment sent with htmx)."""
+    session = get_session()
+    summary = instances.get_task(session, task_id, current_user.name).summary
+    instance = instances.get_instance(session, summary.instance_id)
+    names = diagram_names(definitions.get_xml(session, instance.process_key, instance.version))
+    users = {u.name: u.display_name for u in people.list_users(session)}
+    return render_template("tasks/_history.html", history=_history(summary, names, users), history_error=error)
+
+
+def _history(summary: TaskSummary, names: Any, users: dict[str, str]) -> list[Any]:
+    session = get_session()
+    events = audit.list_events(session, summary.instance_id)
+    return history(
+        _own_events(events, summary, task_queue.list_tasks(session, instance_id=summary.instance_id)),
+        names,
+        users,
+        None,
+    )
 
 
 def _own_events(events: list[EventView], task: TaskSummary, tasks: Sequence[TaskSummary]) -> list[EventView]:

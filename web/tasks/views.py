@@ -25,7 +25,7 @@ from web.db import get_session
 from web.notify import send_pending
 from web.tasks import bp
 from web.tasks.display import team_today
-from web.tasks.page import render_task_page
+from web.tasks.page import render_history, render_task_page
 
 # Ids outside the database's integer range match no route (404) instead of overflowing a query.
 TASK_ID = "int(min=1, max=2147483647)"
@@ -120,6 +120,10 @@ def completed() -> Any:
 
 def _row_response(task: TaskSummary, error: str | None = None, status: int = 200) -> Any:
     """After claim, unclaim or reassign: both queues again (htmx), or a redirect with a flash."""
+    if _htmx() and request.form.get("view") == "page":
+        # Claimed from the task page: only the claim status changes, the form the user is filling in stays.
+        context = {"t": task, "row_error": error, **names()}
+        return render_template("tasks/_claim_status.html", **context), status
     if _htmx():
         # Re-render both queues as filtered and paged on the page the row lives on, so the row
         # lands in the right table and both counts and empty-state texts agree.
@@ -228,7 +232,7 @@ def _submitted(detail_form: Any) -> dict[str, Any]:
             data[spec.id] = request.form[spec.id]
     known = {spec.id for spec in detail_form}
     for name in request.form:
-        if name not in known and name != "csrf_token":
+        if name not in known and name not in ("csrf_token", "confirm_takeover"):
             data[name] = request.form[name]
     return data
 
@@ -239,6 +243,12 @@ def complete(task_id: int) -> Any:
     session = get_session()
     detail = instances.get_task(session, task_id, current_user.name)
     data = _submitted(detail.form)
+    holder = detail.summary.assignee
+    takes_over = holder not in (None, current_user.name) and current_user.has_role(*MANAGERS)
+    if takes_over and detail.summary.status == "open" and not request.form.get("confirm_takeover"):
+        # A manager may complete a task someone else holds, but only on purpose.
+        message = _("Confirm that you complete this task in place of %(who)s.", who=_display(holder))
+        return render_task_page(task_id, values=data, status=422, takeover_error=message)
     before = {t.id for t in task_queue.list_tasks(session, instance_id=detail.summary.instance_id, status="open")}
     try:
         done = instances.complete_task(session, task_id, current_user.name, data, team_today())
@@ -281,10 +291,16 @@ def comment(task_id: int) -> Any:
     try:
         instances.add_comment(session, task_id, current_user.name, request.form.get("text", ""))
         session.commit()
-        flash(_("Your comment was added."), "success")
     except InvalidInputError:
         session.rollback()
+        if _htmx():
+            # htmx swaps only successful answers: the message comes back inside the history card.
+            return render_history(task_id, _("A comment needs 1 to 4000 characters."))
         flash(_("A comment needs 1 to 4000 characters."), "warning")
+        return redirect(url_for("tasks.task", task_id=task_id) + "#history")
+    if _htmx():  # only the history changes: what the user typed into the form stays
+        return render_history(task_id)
+    flash(_("Your comment was added."), "success")
     return redirect(url_for("tasks.task", task_id=task_id) + "#history")
 
 
