@@ -46,7 +46,8 @@ def correlate(
     A waiting element matches when its instance is running, holds the business key (if given) and has
     every correlation key as a variable of equal value. A message start event of a process's current
     version matches when no instance id and no correlation keys are given; it starts an instance with the
-    business key and the variables. The variables are set on the path after each receiving element.
+    business key and the variables. Without ``all_matches`` waiting elements come first: a start event
+    is used only when nothing waits. The variables are set on the path after each receiving element.
 
     :raises PermissionDeniedError: the actor is not a worker, manager or admin.
     :raises InvalidInputError: no message name, or keys or variables that are not objects.
@@ -65,6 +66,8 @@ def correlate(
         if all(k in (inst.data or {}) and inst.data[k] == v for k, v in keys.items())
     ]
     starts = list(repo.starts(session, message_name)) if instance_id is None and not keys else []
+    if not all_matches and waiting:
+        starts = []  # as in Camunda, a waiting execution takes the message before any start event
     count = len(waiting) + len(starts)
     if count == 0:
         raise NotFoundError(

@@ -101,3 +101,26 @@ def test_no_match_is_404_several_is_409_and_bad_input_400_in_camunda_error_shape
     # Nothing was delivered by the refused requests; "all" delivers to both.
     done = send({"messageName": "payment", "all": True, "resultEnabled": True})
     assert sorted(int(r["execution"]["id"]) for r in done.get_json()) == [first, second]
+
+
+def test_the_json_api_correlates_with_plain_values_and_describes_the_call(client: FlaskClient) -> None:
+    _deploy(client)
+    waiting = _start(client, "msg_receive", "SO-7", {"customer": "华信"})
+    body = {"message_name": "payment", "business_key": "SO-7", "variables": {"paid": 3}}
+    response = client.post("/api/v1/messages", json=body, headers=auth("worker"))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    [result] = response.get_json()
+    assert (result["result_type"], result["element_id"], result["instance"]["id"]) == (
+        "Execution",
+        "Receive_Payment",
+        waiting,
+    )
+    assert result["instance"]["data"]["paid"] == 3
+    again = client.post("/api/v1/messages", json=body, headers=auth("worker"))
+    assert again.status_code == 404 and again.get_json()["error"] == "not_found"
+    bad = client.post("/api/v1/messages", json={"message_name": "payment", "all": 1}, headers=auth("worker"))
+    assert bad.status_code == 422 and bad.get_json()["details"] == [
+        {"field": "all", "message": "must be true or false"}
+    ]
+    described = client.get("/api/v1/openapi.json").get_json()
+    assert "/api/v1/messages" in described["paths"] and "CorrelateMessage" in described["components"]["schemas"]

@@ -7,4 +7,12 @@ from web.api.inputs import check_request
 bp = Blueprint("api", __name__)
 bp.before_request(check_request)
 
-from web.api import admin_views, case_views, editor_views, monitoring, task_views, views  # noqa: E402,F401
+from web.api import (  # noqa: E402,F401
+    admin_views,
+    case_views,
+    editor_views,
+    message_views,
+    monitoring,
+    task_views,
+    views,
+)

@@ -130,3 +130,17 @@ def test_senders_need_a_role_and_bad_input_names_its_field(session: Session, dep
             messages.correlate(session, actor="crm", **kwargs)  # type: ignore[arg-type]
         assert [p.field for p in info.value.problems] == [field]
     assert open_names(session, instances.list_instances(session)[0][0].id) == []
+
+
+def test_a_waiting_instance_takes_the_message_before_a_start_event_unless_all(session: Session, deployed: None) -> None:
+    [started] = messages.correlate(session, "new-lead", "crm", business_key="L-2")
+    # The new instance waits at its user task; a process that also waits for "new-lead" takes it first.
+    text = (DATA / "messages.bpmn").read_text().replace('messageRef="Message_Payment"', 'messageRef="Message_Lead"')
+    definitions.deploy(session, [("messages.bpmn", text.encode())], "owner1")
+    waiting = instances.start_instance(session, "msg_receive", "sales1", {}, "R")
+    session.commit()
+    [result] = messages.correlate(session, "new-lead", "crm")
+    assert (result.result_type, result.instance.id) == ("Execution", waiting.id)
+    both = messages.correlate(session, "new-lead", "crm", all_matches=True)
+    assert [r.result_type for r in both] == ["ProcessDefinition"]  # nothing waits any more
+    assert both[0].instance.id not in (started.instance.id, waiting.id)
