@@ -190,6 +190,77 @@ def test_serve_answers_and_fires_timers(tmp_path: Path, sqlite_template: Path) -
         server.wait(timeout=10)
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_serve_with_two_workers_answers_and_fires_each_timer_once(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "TEAMFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "TEAMFLOW_INSTANCE_PATH": str(tmp_path / "instance"),
+        "FLASK_TIMER_POLL_SECONDS": "0.5",
+    }
+    teamflow = [sys.executable, "-m", "web.cli"]
+    subprocess.run([*teamflow, "demo"], env=env, check=True, capture_output=True)
+    subprocess.run([*teamflow, "deploy", str(DATA / "timers.bpmn")], env=env, check=True, capture_output=True)
+    created = subprocess.run(
+        [*teamflow, "token", "create", "lead", "--name", "test"], env=env, check=True, capture_output=True, text=True
+    )
+    token = created.stdout.strip().splitlines()[-1]
+    port = _free_port()
+    server = subprocess.Popen(
+        [*teamflow, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"{base}/login", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.3)
+        workers = []
+        while time.time() < deadline and len(workers) < 2:
+            workers = _children(server.pid)
+            time.sleep(0.2)
+        assert len(workers) == 2
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        for n in range(3):
+            body = json.dumps({"title": f"t{n}", "data": {"deadline": "PT1S"}}).encode()
+            request = urllib.request.Request(f"{base}/api/v1/processes/timers/instances", body, headers)
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.status == 201
+        listed: list[dict[str, object]] = []
+        while time.time() < deadline:
+            request = urllib.request.Request(f"{base}/api/v1/tasks?scope=groups", headers=headers)
+            with urllib.request.urlopen(request, timeout=10) as response:
+                listed = json.load(response)
+            if len(listed) >= 3:
+                break
+            time.sleep(0.3)
+        time.sleep(1.5)  # time enough for a second firing, were there one
+        with urllib.request.urlopen(urllib.request.Request(f"{base}/api/v1/tasks?scope=groups", headers=headers)) as r:
+            listed = json.load(r)
+        assert sorted(str(t["name"]) for t in listed) == ["升级处理"] * 3
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
 def test_an_unreachable_database_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TEAMFLOW_INSTANCE_PATH", str(tmp_path))
     for url in ("postgresql+psycopg://nobody@127.0.0.1:1/x", "notaurl"):

@@ -278,7 +278,7 @@ def worker(once: bool) -> None:
         send_pending(app)
         return
     poll = app.extensions["engine"]["settings"].timer_poll_seconds
-    click.echo(f"timer worker running (every {poll:g}s); Ctrl+C stops it")
+    click.echo(f"timer worker running (woken by new timers, at least every {poll:g}s); Ctrl+C stops it")
     try:
         background_loop(app, threading.Event())
     except KeyboardInterrupt:
@@ -286,18 +286,10 @@ def worker(once: bool) -> None:
 
 
 def background_loop(app: Flask, stop: threading.Event) -> None:
-    """Fire due timers and announce new tasks until ``stop`` is set."""
+    """Fire due timers and announce new tasks until ``stop`` is set, sleeping until the next timer is due."""
     factory = app.extensions["engine"]["session_factory"]
     poll = app.extensions["engine"]["settings"].timer_poll_seconds
-    while not stop.is_set():
-        try:
-            fired = timers.fire_due_timers(factory)
-            send_pending(app)
-        except Exception:
-            logging.getLogger(__name__).exception("timer run failed")
-            fired = 0
-        if not fired:
-            stop.wait(poll)
+    timers.run_loop(factory, stop, poll, lambda: send_pending(app))
 
 
 def start_timer_thread(app: Flask) -> threading.Event:
@@ -311,15 +303,29 @@ def start_timer_thread(app: Flask) -> threading.Event:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-timers", is_flag=True, help="Do not fire timers in this process (run `teamflow worker`).")
-def serve(host: str, port: int, no_timers: bool) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Serve with this many processes through gunicorn (one of them fires timers); default: one process.",
+)
+def serve(host: str, port: int, no_timers: bool, workers: int | None) -> None:
     """Serve the web app (timers included)."""
-    from waitress import serve as waitress_serve
-
     app = _app()
     upgrade(app.config["DATABASE_URL"])
+    where = f"http://{host}:{port}/ (database: {_safe_url(app.config['DATABASE_URL'])})"
+    if workers is not None:
+        from web.server import serve as gunicorn_serve
+
+        app.extensions["engine"]["db_engine"].dispose()  # each worker opens its own connections
+        click.echo(f"Teamflow on {where} with {workers} worker processes")
+        gunicorn_serve(host, port, workers, not no_timers, app.instance_path)
+        return
+    from waitress import serve as waitress_serve
+
     if not no_timers:
         start_timer_thread(app)
-    click.echo(f"Teamflow on http://{host}:{port}/ (database: {_safe_url(app.config['DATABASE_URL'])})")
+    click.echo(f"Teamflow on {where}")
     waitress_serve(app, host=host, port=port, threads=8)
 
 

@@ -245,7 +245,9 @@ def current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
 def element_states(workflow: BpmnWorkflow) -> tuple[set[str], set[str], set[str]]:
     """Return the element ids that are completed, active (waiting for work) and failed."""
     completed, active, failed = set(), set(), set()
-    for task in workflow.get_tasks():
+    # The task dictionaries hold what the tree iterator visits, without walking the tree (order is irrelevant).
+    everything = [workflow.tasks.values(), *(sub.tasks.values() for sub in workflow.subprocesses.values())]
+    for task in (task for tasks in everything for task in tasks):
         bpmn_id = getattr(task.task_spec, "bpmn_id", None)
         if not bpmn_id:
             continue

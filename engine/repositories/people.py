@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from engine.models import ApiToken, Group, User
 
 
 def get_user(session: Session, name: str) -> User | None:
-    return session.scalars(select(User).where(User.name == name)).one_or_none()
+    stmt = select(User).where(User.name == name).options(joinedload(User.memberships))
+    return session.scalars(stmt).unique().one_or_none()
 
 
 def get_user_by_id(session: Session, user_id: int) -> User | None:

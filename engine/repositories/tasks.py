@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, Row, and_, exists, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 from sqlalchemy.sql import Select
 
 from engine.models import HumanTask, ProcessInstance, ProcessVersion, TaskCandidate, TaskComment
@@ -15,6 +15,11 @@ from engine.models import HumanTask, ProcessInstance, ProcessVersion, TaskCandid
 
 def get(session: Session, task_id: int) -> HumanTask | None:
     return session.get(HumanTask, task_id)
+
+
+def get_with_form(session: Session, task_id: int) -> HumanTask | None:
+    """The task with its form loaded in the same query (completing it validates the form)."""
+    return session.get(HumanTask, task_id, options=[undefer(HumanTask.form)])
 
 
 def add(session: Session, task: HumanTask, groups: Iterable[str]) -> HumanTask:

@@ -13,7 +13,7 @@ from engine.bpmn import parser, runner, serializer
 from engine.db import utcnow
 from engine.errors import DefinitionError, DefinitionProblem, NotFoundError
 from engine.models import ProcessVersion, Timer
-from engine.repositories import audit
+from engine.repositories import audit, workflow_cache
 from engine.repositories import definitions as repo
 from engine.repositories import people as people_repo
 from engine.repositories import timers as timers_repo
@@ -24,6 +24,8 @@ from engine.views import DeployResult, ProcessVersionView
 T = TypeVar("T")
 _SPEC_CACHE: dict[tuple[str, str], tuple[Any, dict[str, Any]]] = {}
 _META_CACHE: dict[tuple[str, str], dict[str, Any]] = {}
+# Which content a version id names, per database URL.
+_VERSION_KEYS: dict[tuple[str, int], tuple[str, str]] = {}
 _CACHE_LOCK = Lock()
 
 
@@ -164,6 +166,7 @@ def _deploy_set(
         with _CACHE_LOCK:
             _SPEC_CACHE[(version.key, version.content_hash)] = (process.spec, process.subprocess_specs)
             _META_CACHE[(version.key, version.content_hash)] = meta
+            _VERSION_KEYS[(_database(session), version.id)] = (version.key, version.content_hash)
         _schedule_start_timers(session, version, latest)
         subscriptions.replace_starts(session, version.key, version.id, process.process_meta.get("message_starts", {}))
         audit.record(
@@ -227,13 +230,27 @@ def deploy_paths(
     return deploy(session, files, actor, fallback_group=fallback_group)
 
 
+def _database(session: Session) -> str:
+    """Name the database a session works on (ids of one database mean nothing in another)."""
+    bind = session.get_bind()
+    return str(bind.engine.url)
+
+
 def _cached(
     session: Session, version_id: int, cache: dict[tuple[str, str], T], build: Callable[[ProcessVersion], T]
 ) -> T:
     """Look a version's derived value up in ``cache``, building it from the stored row on a miss.
 
+    Versions never change once deployed, so which content a version id names is remembered per database
+    too, and a hit reads no row at all.
+
     :raises NotFoundError: no such version.
     """
+    where = (_database(session), version_id)
+    cache_key = _VERSION_KEYS.get(where)
+    cached = cache.get(cache_key) if cache_key is not None else None
+    if cached is not None:
+        return cached
     version = repo.get_by_id(session, version_id)
     if version is None:
         raise NotFoundError(f"process version {version_id} not found")
@@ -243,6 +260,8 @@ def _cached(
         cached = build(version)
         with _CACHE_LOCK:
             cache[cache_key] = cached
+    with _CACHE_LOCK:
+        _VERSION_KEYS[where] = cache_key
     return cached
 
 
@@ -263,10 +282,12 @@ def meta_for(session: Session, version_id: int) -> dict[str, Any]:
 
 
 def clear_cache() -> None:
-    """Forget every cached spec and task metadata (tests use this to prove both reload from the database)."""
+    """Forget every cached spec, task metadata and workflow (tests use this to prove they reload from the database)."""
     with _CACHE_LOCK:
         _SPEC_CACHE.clear()
         _META_CACHE.clear()
+        _VERSION_KEYS.clear()
+    workflow_cache.clear()
 
 
 def list_processes(session: Session) -> list[ProcessVersionView]:

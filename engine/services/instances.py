@@ -104,8 +104,8 @@ def _instance(session: Session, instance_id: int) -> ProcessInstance:
     return instance
 
 
-def _task(session: Session, task_id: int) -> HumanTask:
-    task = tasks_repo.get(session, task_id)
+def _task(session: Session, task_id: int, with_form: bool = False) -> HumanTask:
+    task = tasks_repo.get_with_form(session, task_id) if with_form else tasks_repo.get(session, task_id)
     if task is None:
         raise NotFoundError(f"task {task_id} not found")
     return task
@@ -155,8 +155,10 @@ def _may_work(session: Session, task: HumanTask, user: UserView) -> bool:
     return bool(set(tasks_repo.candidate_groups(session, task.id)) & set(user.groups))
 
 
-def _open_task(session: Session, task_id: int, allow_suspended: bool = False) -> tuple[HumanTask, ProcessInstance]:
-    task = _task(session, task_id)
+def _open_task(
+    session: Session, task_id: int, allow_suspended: bool = False, with_form: bool = False
+) -> tuple[HumanTask, ProcessInstance]:
+    task = _task(session, task_id, with_form)
     if task.status != "open":
         raise ConflictError(f"task {task_id} is no longer open (it is {task.status})")
     instance = _instance(session, task.instance_id)
@@ -272,7 +274,7 @@ def complete_task(
     :raises InvalidInputError: the data fails the form's rules (one problem per field).
     """
     user = people.actor(session, actor)
-    task, instance = _open_task(session, task_id)
+    task, instance = _open_task(session, task_id, with_form=True)
     manager = user.has_role(*MANAGERS)
     if not _may_work(session, task, user) and not manager:
         raise PermissionDeniedError(f"{actor} is not in the group of task {task_id}")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from engine.bpmn import lanes, runner, serializer
 from engine.db import utcnow
 from engine.models import HumanTask, ProcessInstance, Timer
-from engine.repositories import audit
+from engine.repositories import audit, workflow_cache
 from engine.repositories import instances as instances_repo
 from engine.repositories import tasks as tasks_repo
 from engine.repositories import timers as timers_repo
@@ -21,9 +21,14 @@ PRUNE_DEPTH = 50
 def load(session: Session, instance: ProcessInstance) -> Any:
     """Rebuild the live workflow of an instance from its stored state and its version's spec.
 
+    The workflow this process stored last is reused when the row is still exactly as it stored it.
+
     :raises NotFoundError: the instance's version is gone.
     """
     spec, subs = definitions.spec_for(session, instance.process_version_id)
+    cached = workflow_cache.take(instance.id, instance.row_version, instance.workflow, spec)
+    if cached is not None:
+        return cached
     return serializer.load_workflow(instance.workflow, spec, subs)
 
 
@@ -68,12 +73,15 @@ def save(session: Session, instance: ProcessInstance, workflow: Any, actor: str)
         else:
             instance.status = "running"
     facts.record_key_data(session, instance, data, utcnow())
+    instance.workflow = serializer.dump_workflow(workflow)
+    # One UPDATE of the instance, with the version check, before the projection's queries autoflush it.
+    instances_repo.save(session, instance)
     _sync_tasks(session, instance, workflow, meta, actor)
     _sync_timers(session, instance, workflow)
     subscriptions.sync(session, instance, workflow)
     subscriptions.sync_external_tasks(session, instance, workflow, meta, actor)
-    instance.workflow = serializer.dump_workflow(workflow)
     instances_repo.save(session, instance)
+    workflow_cache.keep_after_commit(session, instance.id, instance.row_version, instance.workflow, workflow)
 
 
 def _sync_tasks(session: Session, instance: ProcessInstance, workflow: Any, meta: dict[str, Any], actor: str) -> None:
@@ -165,6 +173,7 @@ def _sync_timers(session: Session, instance: ProcessInstance, workflow: Any) -> 
             timers_repo.remove(session, row)
         elif row.due_at != timer.due_at:
             row.due_at = timer.due_at
+            timers_repo.announce(session)
     for timer in waiting.values():
         timers_repo.add(
             session,

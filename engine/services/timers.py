@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +22,7 @@ from engine.views import TimerView
 
 log = logging.getLogger(__name__)
 MAX_PER_CALL = 1000
+PAST_DUE_WAIT = 0.5
 
 
 def fire_due_timers(session_factory: sessionmaker[Session], now: datetime | None = None) -> int:
@@ -108,6 +111,65 @@ def _fire_start_timer(session: Session, timer: Timer) -> None:
         timer.due_at = timer.due_at + timedelta(seconds=timer.interval_seconds)
     else:
         repo.remove(session, timer)
+
+
+def run_loop(
+    session_factory: sessionmaker[Session],
+    stop: threading.Event,
+    poll_seconds: float,
+    after_each: Callable[[], object] = lambda: None,
+) -> None:
+    """Fire due timers until ``stop`` is set, sleeping until the next one is due or a new one is committed.
+
+    ``after_each`` runs after every round (the web app sends task notifications there).
+    """
+    listen_for_timers(session_factory, stop)
+    while not stop.is_set():
+        try:
+            fired = fire_due_timers(session_factory)
+            after_each()
+        except Exception:
+            log.exception("timer run failed")
+            fired = 0
+        if fired:
+            continue
+        try:
+            wait_for_due(session_factory, stop, poll_seconds)
+        except Exception:
+            log.exception("looking for the next timer failed")
+            stop.wait(poll_seconds)
+
+
+def wait_for_due(session_factory: sessionmaker[Session], stop: threading.Event, poll_seconds: float) -> None:
+    """Sleep until the next timer falls due, a new timer is committed, ``stop`` is set, or ``poll_seconds`` pass.
+
+    A timer committed by this process wakes it at once; on PostgreSQL so does one committed by any other
+    process (see ``listen_for_timers``). The poll interval bounds the sleep for anything else.
+    """
+    seen = repo.TIMERS_CHANGED.count()
+    with session_factory() as session:
+        due = repo.next_due(session)
+    wait = poll_seconds if due is None else min(poll_seconds, (due - utcnow()).total_seconds())
+    if wait <= 0:
+        # Due but not fired by this loop: another worker holds it, or it failed and waits for its retry.
+        wait = min(poll_seconds, PAST_DUE_WAIT)
+    # Sleep in short slices so that ``stop`` is seen promptly; a wake-up ends the sleep at once.
+    remaining = wait
+    while remaining > 0 and not stop.is_set():
+        slice_ = min(remaining, 0.25)
+        if repo.TIMERS_CHANGED.wait(seen, slice_):
+            return
+        remaining -= slice_
+
+
+def listen_for_timers(session_factory: sessionmaker[Session], stop: threading.Event) -> threading.Thread | None:
+    """On PostgreSQL, start a thread that wakes this process's timer loops when another process adds a timer."""
+    engine = session_factory.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        return None
+    thread = threading.Thread(target=repo.listen, args=(engine, stop), name="teamflow-timer-listen", daemon=True)
+    thread.start()
+    return thread
 
 
 def list_timers(session: Session) -> list[TimerView]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -146,3 +147,75 @@ def test_a_bad_timer_value_fails_the_instance_naming_the_timer(
     assert inst.status == "error"
     assert inst.error is not None and inst.error.element_id == "Timer_Escalate"
     assert "timer" in inst.error.message
+
+
+def _loops(session_factory: sessionmaker[Session], count: int) -> tuple[threading.Event, list[threading.Thread]]:
+    """Start timer loops that would poll only once an hour: anything they fire, they fired on a wake-up."""
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=timers.run_loop, args=(session_factory, stop, 3600.0), daemon=True)
+        for _ in range(count)
+    ]
+    for thread in threads:
+        thread.start()
+    return stop, threads
+
+
+def _escalated(session: Session, instance_id: int, guard_seconds: float = 60) -> list[str]:
+    """Wait (at most the guard) for the instance's escalation task; return its fired-timer events."""
+    deadline = time.monotonic() + guard_seconds
+    while time.monotonic() < deadline:
+        session.expire_all()
+        if "升级处理" in names(session, instance_id):
+            break
+        time.sleep(0.05)
+    return [e.type for e in audit.list_events(session, instance_id) if e.type == "timer_fired"]
+
+
+def test_a_new_timer_wakes_a_sleeping_loop_and_fires_when_due(
+    session_factory: sessionmaker[Session], session: Session, users: dict[str, str]
+) -> None:
+    definitions.deploy_paths(session, [DATA / "timers.bpmn"], "owner1")
+    session.commit()
+    stop, threads = _loops(session_factory, 1)
+    try:
+        time.sleep(0.3)  # the loop found no timer and went to sleep for its hour-long poll interval
+        inst = instances.start_instance(session, "timers", "service1", {"deadline": "PT1S"}, "soon")
+        session.commit()
+        assert names(session, inst.id) == ["答复"]
+        assert _escalated(session, inst.id) == ["timer_fired"]
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+    assert not any(thread.is_alive() for thread in threads)
+
+
+def test_several_sleeping_loops_fire_each_timer_once(
+    session_factory: sessionmaker[Session], session: Session, users: dict[str, str]
+) -> None:
+    definitions.deploy_paths(session, [DATA / "timers.bpmn"], "owner1")
+    session.commit()
+    stop, threads = _loops(session_factory, 3)
+    try:
+        ids = [
+            instances.start_instance(session, "timers", "service1", {"deadline": "PT1S"}, f"t{n}").id for n in range(8)
+        ]
+        session.commit()
+        fired = [_escalated(session, instance_id) for instance_id in ids]
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+    assert fired == [["timer_fired"]] * 8
+    for instance_id in ids:
+        assert names(session, instance_id) == ["升级处理", "答复"]
+
+
+def test_next_due_is_the_soonest_running_timer(session: Session, timed: int) -> None:
+    from engine.repositories import timers as timers_repo
+
+    [waiting] = timers.list_timers(session)
+    assert timers_repo.next_due(session) == waiting.due_at
+    instances.suspend_instance(session, timed, "manager1")
+    assert timers_repo.next_due(session) is None
