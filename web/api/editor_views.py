@@ -206,7 +206,7 @@ def discard_draft(key: str) -> Any:
     tag="editor",
     response="object",
     body="Validate",
-    errors=(403, 404),
+    errors=(403, 404, 422),
     description=OWNERS_ONLY,
 )
 @role_required("owner")
