@@ -142,6 +142,7 @@ def test_a_manager_sees_the_incident_on_the_instance_page_and_retries_it_there(c
     url = f"/monitor/instances/{instance}"
     page = client.get(url).get_data(as_text=True)
     assert 'id="instance-error"' in page and "Task_Reserve" in page and "短信网关拒绝" in page and "SO-9" in page
+    assert "任务已交给外部系统" in page and "外部系统最终失败" in page  # the history says what happened
     assert client.post(url + "/retry", data={"reason": "网关已恢复"}).status_code == 302
     [again] = _fetch(client, "w2")
     assert again["id"] == task["id"] and again["retries"] == 1

@@ -33,6 +33,14 @@ EVENT_TEXT = {
     "resumed": lazy_gettext("resumed the instance"),
     "terminated": lazy_gettext("terminated the instance"),
     "retried": lazy_gettext("retried the failed step"),
+    "business_key": lazy_gettext("business key set"),
+    "message_received": lazy_gettext("sent a message to the instance"),
+    "external_task_created": lazy_gettext("task handed to an outside system"),
+    "external_task_completed": lazy_gettext("outside system completed its task"),
+    "external_task_failed": lazy_gettext("outside system reported a failure"),
+    "external_task_retries": lazy_gettext("set the retries of an outside system's task"),
+    "bpmn_error": lazy_gettext("outside system reported a business error"),
+    "incident": lazy_gettext("outside system failed for good: the instance waits for a retry"),
 }
 
 # The engine words its field problems in English; these patterns carry them into the user's language.

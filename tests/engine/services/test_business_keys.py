@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from engine import ConflictError, InvalidInputError, audit, definitions, instances, task_queue
+from engine import ConflictError, DefinitionError, InvalidInputError, audit, definitions, instances, task_queue
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -78,3 +78,29 @@ def test_instances_are_found_by_exact_key_or_prefix(session: Session, keyed: Non
     assert found("SO-1*") == ["SO-1", "SO-12"]
     assert found("SO_*") == ["SO_%"]
     assert found("nothing") == []
+
+
+def test_camundas_start_form_business_key_names_the_variable_too(session: Session, users: dict[str, str]) -> None:
+    text = (DATA / "keyed.bpmn").read_text()
+    text = text.replace(
+        """    <bpmn:extensionElements>
+      <camunda:properties>
+        <camunda:property name="businessKey" value="orderNo" />
+      </camunda:properties>
+    </bpmn:extensionElements>
+""",
+        "",
+    ).replace(
+        '<bpmn:startEvent id="StartEvent_1" name="开始" />',
+        '<bpmn:startEvent id="StartEvent_1" name="开始"><bpmn:extensionElements>'
+        '<camunda:formData businessKey="customerNo"><camunda:formField id="customerNo" type="string" />'
+        "</camunda:formData></bpmn:extensionElements></bpmn:startEvent>",
+    )
+    assert "camunda:property" not in text and 'businessKey="customerNo"' in text
+    definitions.deploy(session, [("keyed.bpmn", text.encode())], "owner1")
+    inst = instances.start_instance(session, "keyed", "sales1", {"customerNo": "K-1"}, "A")
+    assert inst.business_key == "K-1"
+    with pytest.raises(DefinitionError, match="business key 'a b' must name a form field"):
+        definitions.deploy(
+            session, [("keyed.bpmn", text.replace('businessKey="customerNo"', 'businessKey="a b"').encode())], "owner1"
+        )
