@@ -641,6 +641,8 @@ def _process_meta(process: Any, root: Any, used_docs: Any) -> dict[str, Any]:
         external.update(integration.external_tasks(used.root))
     return {
         "business_key_field": integration.business_key_field(process),
+        # The variable whose value replaces the automatic title once entered (customer, position, campaign).
+        "title_field": _properties(process).get("titleField") or None,
         "message_starts": integration.message_starts(process, root),
         "external_tasks": external,
     }

@@ -32,10 +32,13 @@ def start_instance(
     title: str | None = None,
     business_key: str | None = None,
     check_starters: bool = True,
+    time_zone: str = "UTC",
 ) -> InstanceDetail:
     """Start the latest version of a process with initial data, a title and a business key.
 
-    ``check_starters`` False lets a message start the process whoever sent it.
+    ``check_starters`` False lets a message start the process whoever sent it. Without a title, the
+    instance is called by its process and start time in ``time_zone`` (the team's), until the variable
+    its diagram names in the property ``titleField`` gets a value.
     Without a ``business_key``, the instance takes the value of the variable its diagram names as
     business key as soon as that variable has one (from ``data`` or a later form).
 
@@ -67,7 +70,7 @@ def start_instance(
             process_version_id=version.id,
             process_key=key,
             version=version.version,
-            title=(title or "").strip() or f"{version.name} {utcnow():%Y-%m-%d %H:%M}",
+            title=(title or "").strip() or projection.automatic_title(version.name, time_zone),
             business_key=business_key,
             status="running",
             data=initial,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +19,25 @@ from engine.repositories import timers as timers_repo
 from engine.services import business_keys, definitions, facts, subscriptions
 
 PRUNE_DEPTH = 50
+# An automatic title ends with the start time: "销售流程 2026-12-01 09:30".
+AUTOMATIC_TITLE = re.compile(r"^(?P<name>.+) \d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
+
+
+def automatic_title(process_name: str, time_zone: str) -> str:
+    """Name an untitled instance by its process and the start time where the team works."""
+    try:
+        zone: tzinfo = ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    return f"{process_name} {datetime.now(zone):%Y-%m-%d %H:%M}"
+
+
+def _title_from_data(instance: ProcessInstance, field: str | None) -> None:
+    """Replace an automatic title by the case's key field (the customer) once it has a value."""
+    match = AUTOMATIC_TITLE.match(instance.title or "")
+    value = (instance.data or {}).get(field) if field else None
+    if match and isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+        instance.title = f"{match.group('name')} · {str(value).strip()}"[:300]
 
 
 def load(session: Session, instance: ProcessInstance) -> Any:
@@ -62,6 +84,7 @@ def save(session: Session, instance: ProcessInstance, workflow: Any, actor: str)
     data = serializer.to_jsonable(runner.current_data(workflow))
     instance.data = data
     business_keys.adopt_from_data(session, instance, meta.get("", {}).get("business_key_field"), actor)
+    _title_from_data(instance, meta.get("", {}).get("title_field"))
     completed, _active, _failed = runner.element_states(workflow)
     instance.completed_elements = sorted(set(instance.completed_elements or []) | completed)
     if instance.status not in ("error", "suspended", "terminated"):

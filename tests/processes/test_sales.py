@@ -383,3 +383,17 @@ def test_credit_rating_table(payment_history: str, years: int, deal_size: int, r
 )
 def test_discount_approval_table(discount: int, approval: str) -> None:
     assert evaluate_decision(DISCOUNT_TABLE, {"discount_percent": discount}) == {"discount_approval": approval}
+
+
+def test_an_untitled_deal_is_named_after_its_customer_once_registered(
+    deployed: Any, session: Any, users: dict[str, str]
+) -> None:
+    inst = instances.start_instance(session, "sales", actor=users["sales"], time_zone="Asia/Shanghai")
+    session.commit()
+    assert inst.title.startswith("销售流程 20")  # the process and when it started, until the customer is known
+    complete(session, users, inst.id, "Task_RegisterProspect", "sales", PROSPECT)
+    assert instances.get_instance(session, inst.id).title == "销售流程 · 华南精密机械有限公司"
+    titled = instances.start_instance(session, "sales", actor=users["sales"], title="华南二期")
+    session.commit()
+    complete(session, users, titled.id, "Task_RegisterProspect", "sales", PROSPECT)
+    assert instances.get_instance(session, titled.id).title == "华南二期"  # a title someone typed stays

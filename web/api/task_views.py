@@ -13,6 +13,7 @@ from web.api.changes import commit_change
 from web.api.inputs import ID, json_body, object_field, str_arg, string_field
 from web.api.openapi import operation, query
 from web.api.schemas import TASK_STATUSES, instance_json, task_detail_json, task_json
+from web.clock import team_today
 from web.db import get_session
 
 
@@ -99,6 +100,6 @@ def assign_task(task_id: int) -> Any:
 def complete_task(task_id: int) -> Any:
     """Complete a task, run its instance on and return both."""
     data = object_field(json_body(), "data") or {}
-    task = commit_change(instances.complete_task, task_id, data)
+    task = commit_change(instances.complete_task, task_id, data, team_today())
     instance = instances.get_instance(get_session(), task.instance_id)
     return jsonify({"task": task_json(task), "instance": instance_json(instance)})

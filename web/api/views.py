@@ -31,6 +31,7 @@ from web.api.schemas import (
     process_json,
 )
 from web.auth import role_required
+from web.clock import team_zone
 from web.db import get_session
 
 VERSION = query(
@@ -131,7 +132,7 @@ def start_instance(key: str) -> Any:
     title = string_field(body, "title")
     data = object_field(body, "data")
     business_key = string_field(body, "business_key")
-    instance = commit_change(instances.start_instance, key, data, title, business_key)
+    instance = commit_change(instances.start_instance, key, data, title, business_key, True, str(team_zone()))
     return _created(instance_json(instance), url_for("api.get_instance", instance_id=instance.id))
 
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import format_datetime, format_timedelta, lazy_gettext
 from flask_babel import gettext as _
 
@@ -78,16 +76,6 @@ def problem_text(message: str) -> str:
         if match:
             return str(say(match))
     return message
-
-
-def team_zone() -> ZoneInfo:
-    """The team's time zone: the setting BABEL_DEFAULT_TIMEZONE (Asia/Shanghai unless configured)."""
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
-
-
-def team_today() -> date:
-    """Today's date where the team works."""
-    return datetime.now(team_zone()).date()
 
 
 def aware(moment: datetime | None) -> datetime | None:

@@ -21,10 +21,10 @@ from engine import (
     task_queue,
 )
 from engine.views import TaskSummary, UserView
+from web.clock import team_today, team_zone
 from web.db import get_session
 from web.notify import send_pending
 from web.tasks import bp
-from web.tasks.display import team_today
 from web.tasks.page import render_history, render_task_page
 
 # Ids outside the database's integer range match no route (404) instead of overflowing a query.
@@ -326,7 +326,9 @@ def start_instance(key: str) -> Any:
     title = request.form.get("title", "").strip()
     business_key = request.form.get("business_key", "").strip()
     try:
-        started = instances.start_instance(session, key, current_user.name, {}, title or None, business_key or None)
+        started = instances.start_instance(
+            session, key, current_user.name, {}, title or None, business_key or None, time_zone=str(team_zone())
+        )
         session.commit()
     except (InvalidInputError, ConflictError) as exc:
         session.rollback()
