@@ -26,9 +26,19 @@ def run_migrations() -> None:
         return
     engine = make_engine(url or "")
     with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration copies a table and drops the old one; with foreign keys on, that drop
+            # would cascade and empty every table pointing at it (group memberships, tokens, ...).
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            conn.commit()
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
     engine.dispose()
 
 
