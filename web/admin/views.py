@@ -47,7 +47,13 @@ def _context() -> dict[str, Any]:
 
 
 def _role_names() -> dict[str, str]:
-    return {"staff": _("Staff"), "manager": _("Manager"), "owner": _("Process owner"), "admin": _("Admin")}
+    return {
+        "staff": _("Staff"),
+        "manager": _("Manager"),
+        "owner": _("Process owner"),
+        "admin": _("Admin"),
+        "worker": _("Connected system"),
+    }
 
 
 @bp.app_context_processor
