@@ -144,4 +144,3 @@ def test_a_waiting_instance_takes_the_message_before_a_start_event_unless_all(se
     both = messages.correlate(session, "new-lead", "crm", all_matches=True)
     assert [r.result_type for r in both] == ["ProcessDefinition"]  # nothing waits any more
     assert both[0].instance.id not in (started.instance.id, waiting.id)
-
