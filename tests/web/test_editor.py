@@ -295,3 +295,17 @@ def test_fallback_group_turns_unknown_groups_into_warnings_and_shows_on_the_vers
     assert deployed.status_code == 201
     history = client.get("/processes/sales/history", headers=OWNER).get_data(as_text=True)
     assert "团队负责人" in history.split('id="version-2"')[1].split("</li>")[0]
+
+
+def test_editor_warns_when_the_draft_is_older_than_the_deployed_version(app: Flask, login_as: Any) -> None:
+    client = login_as("owner")
+    files = dict(_draft(client)["files"])
+    assert _save(client, "complaint", files).status_code == 200
+    assert 'id="stale-draft"' not in client.get("/processes/complaint/edit").get_data(as_text=True)
+    source = (ROOT / "processes" / "complaint.bpmn").read_text(encoding="utf-8")
+    changed = _renamed(source, "登记投诉", "记录投诉").encode()
+    with app.extensions["engine"]["session_factory"].begin() as session:
+        definitions.deploy(session, [("complaint.bpmn", changed)], "admin", "someone else's change")
+    assert _deployed_versions(app, "complaint") == [1, 2]
+    page = client.get("/processes/complaint/edit").get_data(as_text=True)
+    assert 'id="stale-draft"' in page and "/processes/complaint/compare?left=2&amp;right=draft" in page

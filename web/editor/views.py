@@ -143,7 +143,18 @@ def edit(key: str) -> Any:
         "api": url_for("api.get_draft", key=key).removesuffix("/draft"),
         "home": url_for("editor.home"),
     }
-    return render_template("editor/edit.html", key=key, draft=draft, groups=groups, scenarios=scenarios, config=config)
+    latest = next((v.version for v in definitions.list_processes(session) if v.key == key), None)
+    stale = draft.updated_at is not None and draft.base_version is not None and latest != draft.base_version
+    return render_template(
+        "editor/edit.html",
+        key=key,
+        draft=draft,
+        groups=groups,
+        scenarios=scenarios,
+        config=config,
+        latest=latest,
+        stale=stale,
+    )
 
 
 @bp.get("/<key>/compare")
@@ -163,7 +174,27 @@ def compare(key: str) -> Any:
         versions=versions,
         left_xml=_bpmn_text(result.left_files),
         right_xml=_bpmn_text(result.right_files, result.bpmn_file),
+        labels=_property_labels(),
     )
+
+
+def _property_labels() -> dict[str, str]:
+    """Names people read for the properties a diff lists most."""
+    return {
+        "name": _("name"),
+        "documentation": _("documentation"),
+        "camunda:candidateGroups": _("candidate groups"),
+        "camunda:assignee": _("assignee"),
+        "camunda:dueDate": _("due date"),
+        "camunda:priority": _("priority"),
+        "conditionExpression": _("condition"),
+        "script": _("script"),
+        "camunda:decisionRef": _("decision"),
+        "timerEventDefinition/timeDuration": _("timer duration"),
+        "timerEventDefinition/timeDate": _("timer date"),
+        "timerEventDefinition/timeCycle": _("timer cycle"),
+        "type": _("type"),
+    }
 
 
 def _bpmn_text(files: dict[str, str], preferred: str | None = None) -> str:

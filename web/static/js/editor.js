@@ -280,8 +280,15 @@
     trialIds.active = addMarkers(trial.active, 'tf-active');
     $('trial-error').hidden = !trial.error;
     $('trial-error').textContent = trial.error ? text.error + ': ' + (trial.error_element || '') + ' ' + trial.error : '';
+    modeler.get('overlays').remove({ type: 'tf-trial' });
     if (trial.error_element) {
       trialIds.error = addMarkers([ trial.error_element ], 'tf-error');
+      if (modeler.get('elementRegistry').get(trial.error_element)) {
+        const note = document.createElement('div');
+        note.className = 'tf-trial-error';
+        note.textContent = trial.error;
+        modeler.get('overlays').add(trial.error_element, 'tf-trial', { position: { bottom: -8, left: 0 }, html: note });
+      }
     }
     $('trial-data').textContent = JSON.stringify(trial.data, null, 1);
     const waiting = !trial.error && trial.waiting.length ? trial.waiting[0] : null;
