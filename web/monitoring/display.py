@@ -78,6 +78,15 @@ ROW_TEXT = {
 MORE_EVENT_TEXT = {
     "data_changed": lazy_gettext("changed a data value"),
     "due_changed": lazy_gettext("changed the due date"),
+    "business_key": lazy_gettext("set the business key"),
+    "message_received": lazy_gettext("a message arrived"),
+    "external_task_created": lazy_gettext("work handed to an external system"),
+    "external_task_completed": lazy_gettext("the external system finished its work"),
+    "external_task_failed": lazy_gettext("the external system reported a failure"),
+    "external_task_retries": lazy_gettext("changed the retries of external work"),
+    "bpmn_error": lazy_gettext("the external system reported a business error"),
+    "incident": lazy_gettext("an incident stopped the instance"),
+    "withdrawn": lazy_gettext("withdrew the instance"),
 }
 
 TIME_COLUMNS = {"avg_seconds", "median_seconds", "p90_seconds"}
@@ -189,8 +198,8 @@ def audit_lines(
             )
         elif event.type == "due_changed":
             note = f"{when(_moment(data.get('previous'))) or '—'} → {when(_moment(data.get('due_at'))) or '—'}"
-        elif event.type == "error":
-            note = str(data.get("message", ""))
+        elif event.type in ("error", "incident", "external_task_failed", "bpmn_error"):
+            note = str(data.get("message") or data.get("error_message") or data.get("code") or "")
         elif event.type == "task_created":
             assignee = data.get("assignee")
             note = people.get(assignee, assignee) if assignee else groups.get(data.get("group") or "", "")
