@@ -85,6 +85,11 @@ def test_dashboard_figures_link_to_the_list_and_export_csv(app: Flask, login_as:
     assert listed.count('class="instance-row"') == 2 and f'data-instance-id="{first}"' in listed
     # Open tasks by group: the two recording tasks of the service group.
     assert 'href="/monitor/instances?process=complaint&amp;group=service">2</a>' in html
+    # The throughput table's last day (today) links to the instances started that day.
+    days = re.findall(r'<th scope="row"><a href="(/monitor/instances\?from=[^"]+)">', html)
+    assert days, "no links in the throughput table"
+    today = client.get(days[-1].replace("&amp;", "&")).get_data(as_text=True)
+    assert today.count('class="instance-row"') == 2
     csv = client.get("/monitor/export/processes.csv")
     assert csv.mimetype == "text/csv"
     text = csv.get_data(as_text=True)

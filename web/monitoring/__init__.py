@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from engine import PermissionDeniedError
 from web.auth import login_manager
-from web.monitoring.display import cell, duration, link, local_input, row_label, status_text
+from web.monitoring.display import cell, duration, link, local_input, period_link, row_label, status_text
 
 MANAGERS = ("manager", "admin")
 
@@ -18,6 +18,7 @@ bp.add_app_template_filter(local_input, "local_input")
 bp.add_app_template_global(link, "figure_link")
 bp.add_app_template_global(row_label, "row_label")
 bp.add_app_template_global(cell, "figure_cell")
+bp.add_app_template_global(period_link, "period_link")
 
 
 @bp.before_request

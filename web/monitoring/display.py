@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import url_for
@@ -155,10 +155,16 @@ def throughput_chart(board: Dashboard) -> str:
                 {"name": _("Started"), "data": [p.started for p in board.throughput]},
                 {"name": _("Completed"), "data": [p.completed for p in board.throughput]},
             ],
-            "links": [],
+            "links": [period_link(p.bucket, board.unit) for p in board.throughput],
         },
         ensure_ascii=False,
     )
+
+
+def period_link(bucket: str, unit: str) -> str:
+    """The instance list of the instances started in one day or week."""
+    last = date.fromisoformat(bucket) + timedelta(days=6 if unit == "week" else 0)
+    return url_for("monitoring.instances", **{"from": bucket, "to": last.isoformat()})
 
 
 @dataclass(frozen=True)
