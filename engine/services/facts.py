@@ -25,7 +25,7 @@ KEY_DATA: dict[str, tuple[str, ...]] = {
         "channel",
         "severity",
         "unsatisfied_count",
-        "customer_satisfied",
+        "satisfaction_result",
         "satisfaction_score",
     ),
     "sales": (
@@ -47,7 +47,7 @@ KEY_DATA: dict[str, tuple[str, ...]] = {
         "goal_met",
         "strategy_round",
         "approval_required",
-        "approved",
+        "strategy_decision",
         "channel_count",
         "ad_spend",
         "pr_spend",
@@ -64,12 +64,12 @@ STAGE_OUTCOMES: dict[tuple[str, str], tuple[tuple[str, ...], tuple[Any, ...]]] =
     ("recruitment", "Task_BackgroundCheck"): (("education_verified", "employment_verified"), (True,)),
     ("recruitment", "Task_HiringDecision"): (("hire_decision",), ("hire",)),
     ("recruitment", "Task_SendOffer"): (("offer_reply",), ("accepted",)),
-    ("complaint", "Task_SatisfactionSurvey"): (("customer_satisfied",), (True,)),
+    ("complaint", "Task_SatisfactionSurvey"): (("satisfaction_result",), ("satisfied",)),
     ("sales", "Task_ApproveCreditException"): (("credit_exception",), ("approve",)),
     ("sales", "Task_ApproveDiscount"): (("discount_decision",), ("approve",)),
     ("sales", "Task_Negotiate"): (("negotiation_result",), ("agreed",)),
     ("sales", "Task_ReviewContract"): (("contract_review",), ("approve",)),
-    ("promotion", "Task_ApproveStrategy"): (("approved",), (True,)),
+    ("promotion", "Task_ApproveStrategy"): (("strategy_decision",), ("approve",)),
 }
 
 

@@ -416,10 +416,14 @@ def test_the_engine_records_key_data_outcomes_end_event_and_cycle_time(
         "service1",
         {"response_channel": "phone", "customer_reached": True, "response_note": "已受理"},
     )
-    for satisfied in (False, True):
+    for satisfied in ("unsatisfied", "satisfied"):
         complete("Task_Investigate", "service1", {"root_cause": "系统", "proposed_solution": "退款"})
         complete("Task_InformCustomer", "service1", {"resolution_summary": "已退款"})
-        complete("Task_SatisfactionSurvey", "service1", {"customer_satisfied": satisfied, "satisfaction_score": 3})
+        complete(
+            "Task_SatisfactionSurvey",
+            "service1",
+            {"satisfaction_result": satisfied, "satisfaction_score": 3, "customer_comment": "回访记录"},
+        )
     complete(
         "Task_FeedbackSummary",
         "service1",
@@ -438,7 +442,7 @@ def test_the_engine_records_key_data_outcomes_end_event_and_cycle_time(
     assert facts["category"] == ("billing", None)
     assert facts["severity"] == ("critical", None)
     assert facts["unsatisfied_count"] == ("1", 1.0)
-    assert facts["customer_satisfied"] == ("true", 1.0)
+    assert facts["satisfaction_result"] == ("satisfied", None)
     outcomes = [
         t.outcome
         for t in session.query(HumanTask).filter_by(instance_id=inst.id).order_by(HumanTask.id)
