@@ -78,6 +78,8 @@ class HumanTask(Base):
             postgresql_where=UNCLAIMED,
         ),
         Index("ix_human_task_completed_by", "completed_by", "completed_at"),
+        # "My tasks": equality on both leading columns, so no planner prefers scanning every open task by due date.
+        Index("ix_human_task_assignee_status_due", "assignee", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -138,7 +138,10 @@ def queue_page(
     rows = session.execute(_queue_order(stmt).offset(offset).limit(limit)).all()
     if offset == 0 and len(rows) < limit:
         return rows, len(rows)
-    capped = stmt.with_only_columns(HumanTask.id).limit(count_cap + 1).subquery()
+    # Count the task rows alone: the joins only add titles, and every task has its instance and version.
+    where = stmt.whereclause
+    counted = select(HumanTask.id) if where is None else select(HumanTask.id).where(where)
+    capped = counted.limit(count_cap + 1).subquery()
     return rows, session.scalar(select(func.count()).select_from(capped)) or 0
 
 

@@ -12,7 +12,7 @@ from engine.services.present import summary_from_row
 from engine.views import CasePage, CaseView
 
 PER_PAGE = 25
-COUNT_CAP = 5000
+COUNT_CAP = 1000
 
 
 def my_cases(session: Session, user: str, page: int = 1, per_page: int = PER_PAGE) -> CasePage:

@@ -14,7 +14,7 @@ from engine.views import QueuePage, TaskSummary
 STATUSES = ("open", "completed", "cancelled")
 PER_PAGE = 50
 # Queues count and page through at most this many tasks: beyond it a filter finds work faster than paging.
-COUNT_CAP = 5000
+COUNT_CAP = 1000
 
 
 def _rows(rows: object) -> list[TaskSummary]:

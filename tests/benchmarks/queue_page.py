@@ -168,6 +168,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20, help="GETs per page")
     parser.add_argument("--pg", help="a PostgreSQL URL whose server may create a scratch database")
     parser.add_argument("--keep", action="store_true", help="keep the filled databases")
+    parser.add_argument("--no-sqlite", action="store_true", help="with --pg: PostgreSQL only")
     parser.add_argument("--url", help="measure this filled database again, without filling it")
     parser.add_argument("--paths", default="/,/?page=2,/?process=complaint&overdue=1")
     args = parser.parse_args()
@@ -175,9 +176,14 @@ def main() -> None:
     paths = args.paths.split(",")
     if args.url:
         upgrade(args.url)
+        # Indexes added by the upgrade have no planner statistics until the database is analysed again.
+        engine = sa.create_engine(args.url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+        engine.dispose()
         _report(args.url.split(":")[0], _measure(args.url, args.requests, paths))
         return
-    targets = ["sqlite"] + (["postgresql"] if args.pg else [])
+    targets = ([] if args.no_sqlite and args.pg else ["sqlite"]) + (["postgresql"] if args.pg else [])
     for target in targets:
         admin = name = None
         if target == "sqlite":
