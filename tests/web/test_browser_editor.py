@@ -238,6 +238,16 @@ def test_dry_run_of_a_d_rated_customer_ends_lost(
     page.click("#btn-continue")
     expect(page.locator("#trial-error")).to_contain_text("company_name")
     expect(page.locator("#canvas .tf-error[data-element-id='Task_RegisterProspect']")).to_have_count(1)
+    expect(page.locator(".tf-trial-error")).to_contain_text("company_name")
+    # A finished run is kept as a new scenario, which then runs on validate.
+    page.select_option("#scenario-select", label="D级客户未获特批，丢单")
+    page.click("#btn-run")
+    page.fill("#scenario-name", "copy of the lost path")
+    page.click("#btn-save-scenario")
+    expect(page.locator("#editor-status")).to_have_text("Scenario saved.")
+    with _unit(app) as session:
+        kept = next(s for s in trials.list_scenarios(session, "sales") if s.name == "copy of the lost path")
+        assert kept.expected_end == "EndEvent_LostCredit" and len(kept.steps) == 3
     with _unit(app) as session:
         assert instances.list_instances(session, None, None, 1, 5, "admin")[1] == 0
 

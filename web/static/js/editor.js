@@ -15,6 +15,7 @@
   let problemIds = [];
   let trialIds = { completed: [], active: [], error: [] };
   let manualSteps = [];
+  let lastTrial = null;
 
   const modeler = window.TeamflowModeler.create($('canvas'), $('panel'), {
     xml: files[config.bpmnFile],
@@ -299,6 +300,8 @@
       $('trial-fields').replaceChildren(...waiting.form.map(inputFor));
     }
     $('trial-end').hidden = !trial.finished;
+    $('save-scenario').hidden = !trial.finished || Boolean(trial.error);
+    lastTrial = trial;
     $('trial-end').textContent = text.ended.replace('{ends}', trial.ended.map(nameOf).join(', '));
   }
 
@@ -347,6 +350,25 @@
     const group = $('fallback-group').value;
     return group ? { fallback_group: group } : {};
   }
+
+  $('btn-save-scenario').addEventListener('click', async () => {
+    const name = $('scenario-name').value.trim();
+    if (!name || !lastTrial) {
+      $('scenario-name').focus();
+      return;
+    }
+    const ends = lastTrial.ended.filter((id) => !/Escalation/.test(id));
+    const result = await api('PUT', '/scenarios', {
+      name, steps: manualSteps, expected_end: (ends[0] || lastTrial.ended[0] || null), expected_data: {}
+    });
+    if (!result.ok) {
+      say(result.payload.message, 'error');
+      return;
+    }
+    config.scenarios.push({ name, steps: manualSteps.slice() });
+    $('scenario-select').appendChild(new Option(name, String(config.scenarios.length - 1)));
+    say(text.scenarioSaved, 'ok');
+  });
 
   // Save, validate, deploy, discard.
   $('btn-save').addEventListener('click', save);
