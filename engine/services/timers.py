@@ -125,8 +125,9 @@ def run_loop(
     """
     listen_for_timers(session_factory, stop)
     while not stop.is_set():
+        checked = utcnow()
         try:
-            fired = fire_due_timers(session_factory)
+            fired = fire_due_timers(session_factory, checked)
             after_each()
         except Exception:
             log.exception("timer run failed")
@@ -134,14 +135,21 @@ def run_loop(
         if fired:
             continue
         try:
-            wait_for_due(session_factory, stop, poll_seconds)
+            wait_for_due(session_factory, stop, poll_seconds, checked)
         except Exception:
             log.exception("looking for the next timer failed")
             stop.wait(poll_seconds)
 
 
-def wait_for_due(session_factory: sessionmaker[Session], stop: threading.Event, poll_seconds: float) -> None:
+def wait_for_due(
+    session_factory: sessionmaker[Session],
+    stop: threading.Event,
+    poll_seconds: float,
+    checked: datetime | None = None,
+) -> None:
     """Sleep until the next timer falls due, a new timer is committed, ``stop`` is set, or ``poll_seconds`` pass.
+
+    ``checked`` is when the loop last fired what was due: a timer already due then is left for a moment.
 
     A timer committed by this process wakes it at once; on PostgreSQL so does one committed by any other
     process (see ``listen_for_timers``). The poll interval bounds the sleep for anything else.
@@ -149,10 +157,11 @@ def wait_for_due(session_factory: sessionmaker[Session], stop: threading.Event, 
     seen = repo.TIMERS_CHANGED.count()
     with session_factory() as session:
         due = repo.next_due(session)
-    wait = poll_seconds if due is None else min(poll_seconds, (due - utcnow()).total_seconds())
-    if wait <= 0:
-        # Due but not fired by this loop: another worker holds it, or it failed and waits for its retry.
+    if due is not None and checked is not None and due <= checked:
+        # Due when this loop last looked, yet not fired: another worker holds it, or it waits for its retry.
         wait = min(poll_seconds, PAST_DUE_WAIT)
+    else:
+        wait = poll_seconds if due is None else min(poll_seconds, (due - utcnow()).total_seconds())
     # Sleep in short slices so that ``stop`` is seen promptly; a wake-up ends the sleep at once.
     remaining = wait
     while remaining > 0 and not stop.is_set():

@@ -181,18 +181,27 @@ class EngineStep:
         self.db.dispose()
 
 
-def engine_vs_raw(url: str, sizes: Sizes) -> tuple[float, float]:
-    """Median raw and engine step, sampled alternately; the engine instance is warmed by ten steps first."""
+def engine_vs_raw(url: str, sizes: Sizes) -> tuple[float, float, float, float]:
+    """Median raw and engine step, sampled alternately, in wall and in this process's CPU seconds.
+
+    The engine instance is warmed by ten steps first. CPU time leaves out waiting for a busy machine (and
+    the database server's own work), so it shows the engine's overhead when the wall clock is noisy.
+    """
     raw = RawStep()
     engine = EngineStep(url)
     try:
         for _ in range(10):
             engine.step()
-        raws, steps = [], []
+        raws, steps, raw_cpu, step_cpu = [], [], [], []
         for _ in range(sizes.samples):
+            cpu = time.process_time()
             raws.append(clock(raw.step))
+            raw_cpu.append(time.process_time() - cpu)
+            cpu = time.process_time()
             steps.append(engine.step())
-        return statistics.median(raws), statistics.median(steps)
+            step_cpu.append(time.process_time() - cpu)
+        medians = (statistics.median(x) for x in (raws, steps, raw_cpu, step_cpu))
+        return tuple(medians)  # type: ignore[return-value]
     finally:
         engine.close()
 
@@ -417,18 +426,36 @@ def http_single(sizes: Sizes, folder: Path) -> dict[str, float]:
     token = prepare_site(url)
     basic = "Basic " + base64.b64encode(b"bench:secret").decode()
     figures = {}
-    with server(env) as (port, _process):
+    with server(env) as (port, process):
         for name, authorization in (("token", f"Bearer {token}"), ("basic", basic)):
             client = Client(port, authorization)
             task_id = client.start()
             for _ in range(5):
                 _took, task_id = client.complete(task_id)
             samples = []
+            cpu = tree_cpu_seconds(process.pid)
             for _ in range(sizes.http_single):
                 took, task_id = client.complete(task_id)
                 samples.append(took)
             figures[name] = ms(statistics.median(samples))
+            figures[f"{name}_server_cpu"] = ms((tree_cpu_seconds(process.pid) - cpu) / sizes.http_single)
     return figures
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process and its children so far (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -475,6 +502,7 @@ def http_load(sizes: Sizes, folder: Path, pg_url: str, clients: int = 8, workers
                 samples.extend(mine)
 
         threads = [threading.Thread(target=work, args=pair) for pair in ready]
+        cpu = tree_cpu_seconds(process.pid)
         began = time.perf_counter()
         for thread in threads:
             thread.start()
@@ -484,7 +512,13 @@ def http_load(sizes: Sizes, folder: Path, pg_url: str, clients: int = 8, workers
         if errors:
             raise RuntimeError(f"http run failed: {errors[0]}")
         rss = peak_rss_mb(process.pid)
-    return {"per_s": round(len(samples) / elapsed, 1), "p95": ms(p95(samples)), "rss": rss}
+        server_cpu = (tree_cpu_seconds(process.pid) - cpu) / max(1, len(samples))
+    return {
+        "per_s": round(len(samples) / elapsed, 1),
+        "p95": ms(p95(samples)),
+        "rss": rss,
+        "server_cpu_ms": ms(server_cpu),
+    }
 
 
 # ---- timers ---------------------------------------------------------------------------------------
@@ -548,14 +582,21 @@ def measure(sizes: Sizes, pg_admin: str) -> dict[str, Any]:
     tag = f"{os.getpid()}"
     with tempfile.TemporaryDirectory() as folder_text:
         folder = Path(folder_text)
-        raw_s, sqlite_s = engine_vs_raw(f"sqlite:///{folder / 'engine.db'}", sizes)
+        raw_s, sqlite_s, raw_cpu_s, sqlite_cpu = engine_vs_raw(f"sqlite:///{folder / 'engine.db'}", sizes)
         with fresh_pg(pg_admin, f"teamflow_bench_engine_{tag}") as url:
-            raw_p, pg_s = engine_vs_raw(url, sizes)
+            raw_p, pg_s, raw_cpu_p, pg_cpu = engine_vs_raw(url, sizes)
         result["raw_step_ms"] = ms(statistics.median([raw_s, raw_p]))
         result["engine_step_ms_sqlite"] = ms(sqlite_s)
         result["engine_step_ms_postgres"] = ms(pg_s)
         result["ratio_sqlite"] = round(sqlite_s / raw_s, 2)
         result["ratio_postgres"] = round(pg_s / raw_p, 2)
+        result["cpu"] = {
+            "raw_step_ms": ms(statistics.median([raw_cpu_s, raw_cpu_p])),
+            "engine_step_ms_sqlite": ms(sqlite_cpu),
+            "engine_step_ms_postgres": ms(pg_cpu),
+            "ratio_sqlite": round(sqlite_cpu / raw_cpu_s, 2),
+            "ratio_postgres": round(pg_cpu / raw_cpu_p, 2),
+        }
         print(f"  engine: sqlite {ms(sqlite_s)} ms, postgres {ms(pg_s)} ms", file=sys.stderr)
 
         steps = history(f"sqlite:///{folder / 'history.db'}", sizes)
@@ -574,6 +615,8 @@ def measure(sizes: Sizes, pg_admin: str) -> dict[str, Any]:
         single = http_single(sizes, folder)
         result["http_single_ms"] = single["token"]
         result["http_single_basic_ms"] = single["basic"]
+        result["cpu"]["http_single_server_ms"] = single["token_server_cpu"]
+        result["cpu"]["http_single_basic_server_ms"] = single["basic_server_cpu"]
         print(f"  http single: {single}", file=sys.stderr)
 
         with fresh_pg(pg_admin, f"teamflow_bench_http_{tag}") as url:
@@ -581,6 +624,7 @@ def measure(sizes: Sizes, pg_admin: str) -> dict[str, Any]:
         result["http_per_s"] = load["per_s"]
         result["http_p95_ms"] = load["p95"]
         result["web_rss_mb"] = load["rss"]
+        result["cpu"]["http_server_ms_per_complete"] = load["server_cpu_ms"]
         print(f"  http: {load}", file=sys.stderr)
 
         with fresh_pg(pg_admin, f"teamflow_bench_timers_{tag}") as url:
@@ -658,6 +702,7 @@ def main() -> None:
     result["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     result["seconds"] = round(time.perf_counter() - began, 1)
     print(table(result, sizes))
+    print("CPU time (leaves out waiting for a busy machine):", json.dumps(result["cpu"]))
     print(f"{sizes.name} run took {result['seconds']} s; {result['date']}; {result['machine']}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
