@@ -211,3 +211,56 @@ def test_claiming_and_commenting_keep_what_was_typed_and_a_manager_confirms_a_ta
     lead.check("#f-confirm_takeover")
     lead.click("#complete-button")
     expect(lead.locator(".flash-success")).to_be_visible()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_pages_speak_business_words(
+    app: Flask, browser: Browser, contexts: list[BrowserContext], live_server: str, output_path: str, lang: str
+) -> None:
+    out = Path(output_path)
+    out.mkdir(parents=True, exist_ok=True)
+    complaint = _engine(app, lambda s: instances.start_instance(s, "complaint", "service", title="质量投诉"))
+    _do(app, complaint.id, "Task_RecordComplaint", "service", {**COMPLAINT, "category": "billing", "tier": "key"})
+    deal = _engine(app, lambda s: instances.start_instance(s, "sales", "sales"))
+    prospect = {
+        "company_name": "华南精密机械有限公司",
+        "industry": "manufacturing",
+        "contact_name": "陈立",
+        "contact_phone": "13800000000",
+        "source": "trade_show",
+        "estimated_deal_size": 600000,
+        "customer_class": "key",
+    }
+    _do(app, deal.id, "Task_RegisterProspect", "sales", prospect)
+
+    page = new_page(contexts, browser, lang)
+    login(page, live_server, "service")
+    page.locator("#queue-groups tr.task-row", has_text="质量投诉").locator("a.task-link").click()
+    key_data = page.locator("#key-data")
+    expect(key_data).to_contain_text("严重程度")
+    expect(key_data).to_contain_text("较高")  # the decision's value, by its label
+    expect(key_data).to_contain_text("4小时" if lang == "zh" else "4 hours")
+    main = page.locator("main")
+    for code_word in ("PT4H", "response_deadline", "severity", "(", "complaint_severity"):
+        expect(main.locator(".task-doc")).not_to_contain_text(code_word)
+    expect(key_data).not_to_contain_text("PT4H")
+    page.screenshot(path=str(out / f"business-words-{lang}.png"), full_page=True)
+
+    page.goto(f"{live_server}/start")
+    card = page.locator("#start-complaint")
+    expect(card.locator(".start-more")).to_be_attached()
+    card.locator(".start-more summary").click()
+    expect(card.locator(".start-full")).to_be_visible()
+    for code_word in ("unsatisfied_count", "complaint_severity", "PT2H", "_"):
+        expect(card).not_to_contain_text(code_word)
+    page.screenshot(path=str(out / f"start-{lang}.png"), full_page=True)
+
+    response = page.goto(f"{live_server}/tasks/999999")
+    assert response is not None and response.status == 404
+    expect(page.locator(".error-page")).not_to_contain_text("999999")
+    expect(page.locator(".error-page")).not_to_contain_text("not found")
+
+    sales = new_page(contexts, browser, lang)
+    login(sales, live_server, "risk")
+    sales.locator("#queue-groups tr.task-row", has_text="华南精密机械有限公司").locator("a.task-link").click()
+    expect(sales.locator("#key-data")).to_contain_text("600,000")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask_babel import format_datetime, format_timedelta, lazy_gettext
+from flask_babel import format_datetime, format_decimal, format_timedelta, lazy_gettext
 from flask_babel import gettext as _
 
 from engine.views import EventView, FormFieldView
@@ -99,6 +99,18 @@ def waited(since: datetime | None, now: datetime | None = None) -> str:
     return str(format_timedelta((now or datetime.now(UTC)) - since, threshold=0.9))
 
 
+DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+
+
+def iso_duration(text: str) -> timedelta | None:
+    """Read a simple ISO-8601 duration (``PT4H``, ``P30D``), or None."""
+    match = DURATION.match(text.strip())
+    if not match or text.strip() in ("P", "PT") or not any(match.groups()):
+        return None
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
 @dataclass
 class DiagramNames:
     """Names the diagram gives its elements, form fields and enum options."""
@@ -110,21 +122,38 @@ class DiagramNames:
     not_key: set[str] = field(default_factory=set)
 
     def value_text(self, key: str, value: Any) -> str:
+        """Say a value in business words: option and decision labels, durations, grouped digits."""
         if isinstance(value, bool):
             return _("Yes") if value else _("No")
         if value is None:
             return "—"
         if isinstance(value, str) and key in self.options:
             return self.options[key].get(value, value)
+        if isinstance(value, str) and (duration := iso_duration(value)) is not None:
+            return str(format_timedelta(duration, threshold=1, add_direction=False))
+        if isinstance(value, int | float) and not key.endswith(("_no", "_id", "_year")):
+            return format_decimal(value)
         if isinstance(value, dict | list):
-            text = ", ".join(str(v) for v in (value.values() if isinstance(value, dict) else value))
+            text = _(", ").join(str(v) for v in (value.values() if isinstance(value, dict) else value))
             return text[:300]
         return str(value)
 
 
-def diagram_names(xml: str) -> DiagramNames:
-    """Read element names, form-field labels and enum option names from BPMN text."""
+def diagram_names(xml: str, decisions: list[str] | None = None) -> DiagramNames:
+    """Read element names, form-field labels and enum option names from BPMN text, and decision outputs' labels.
+
+    A decision output's ``label`` names its variable; the business-rule task (or any element) may name
+    its values in a property ``valueLabels.<variable>`` = ``value=label|value=label``.
+    """
     names = DiagramNames()
+    for text in decisions or ():
+        try:
+            table = ET.fromstring(text.encode("utf-8"))
+        except ET.ParseError:
+            continue
+        for output in table.iter():
+            if output.tag.endswith("}output") and output.get("name") and output.get("label"):
+                names.fields.setdefault(str(output.get("name")), str(output.get("label")))
     try:
         root = ET.fromstring(xml.encode("utf-8"))
     except ET.ParseError:
@@ -139,6 +168,12 @@ def diagram_names(xml: str) -> DiagramNames:
             for prop in element.iterfind(f"{CAMUNDA}properties/{CAMUNDA}property"):
                 if (prop.get("id") or prop.get("name")) == "keyData" and prop.get("value") == "false":
                     names.not_key.add(element_id)
+        elif element.tag == f"{CAMUNDA}property" and (element.get("name") or "").startswith("valueLabels."):
+            variable = (element.get("name") or "").removeprefix("valueLabels.")
+            for pair in (element.get("value") or "").split("|"):
+                value, _sep, label = pair.partition("=")
+                if value.strip() and label.strip():
+                    names.options.setdefault(variable, {})[value.strip()] = label.strip()
         elif element.tag.startswith(BPMN) and element_id and name:
             names.elements[element_id] = name
     return names
@@ -176,8 +211,9 @@ def history(
             note = people.get(str(data.get("user")), str(data.get("user") or ""))
         elif event.type == "completed" and isinstance(data.get("data"), dict):
             labels = form_labels or names.fields
-            note = "; ".join(
-                f"{labels.get(k, names.fields.get(k, k))}: {names.value_text(k, v)}" for k, v in data["data"].items()
+            note = _("; ").join(
+                _("%(field)s: %(value)s", field=labels.get(k, names.fields.get(k, k)), value=names.value_text(k, v))
+                for k, v in data["data"].items()
             )[:500]
         elif event.type == "error":
             note = str(data.get("message", ""))[:300]

@@ -11,7 +11,7 @@ from flask_login import current_user
 from engine import FieldProblem, audit, definitions, instances, people, task_queue
 from engine.views import EventView, TaskSummary
 from web.db import get_session
-from web.tasks.display import as_input, diagram_names, field_value, history, problem_text, rule_hint
+from web.tasks.display import DiagramNames, as_input, diagram_names, field_value, history, problem_text, rule_hint
 
 # Variables the engine keeps for itself; they mean nothing to the people working the task.
 HIDDEN_DATA = ("_",)
@@ -30,7 +30,7 @@ def render_task_page(
     summary = detail.summary
     instance = instances.get_instance(session, summary.instance_id)
     xml = definitions.get_xml(session, instance.process_key, instance.version)
-    names = diagram_names(xml)
+    names = _names(xml, instance)
     users = {u.name: u.display_name for u in people.list_users(session)}
 
     if values is None:
@@ -119,9 +119,15 @@ def render_history(task_id: int, error: str | None = None) -> str:
     session = get_session()
     summary = instances.get_task(session, task_id, current_user.name).summary
     instance = instances.get_instance(session, summary.instance_id)
-    names = diagram_names(definitions.get_xml(session, instance.process_key, instance.version))
+    names = _names(definitions.get_xml(session, instance.process_key, instance.version), instance)
     users = {u.name: u.display_name for u in people.list_users(session)}
     return render_template("tasks/_history.html", history=_history(summary, names, users), history_error=error)
+
+
+def _names(xml: str, instance: Any) -> DiagramNames:
+    """The names of the instance's diagram and of the outputs of its decision tables."""
+    files = definitions.get_files(get_session(), instance.process_key, instance.version)
+    return diagram_names(xml, [text for name, text in files.items() if name.endswith(".dmn")])
 
 
 def _history(summary: TaskSummary, names: Any, users: dict[str, str]) -> list[Any]:
