@@ -66,12 +66,13 @@ def test_service_records_claims_and_completes_first_response(
     expect(page.locator("#count-mine")).to_have_text("0")
     page.screenshot(path=str(out / f"queue-{lang}.png"), full_page=True)
 
-    row.locator(".claim-button").click()  # htmx swaps the row in place
-    expect(row.locator(".badge-success")).to_be_visible()
+    row.locator(".claim-button").click()  # htmx moves the row to my tasks
+    mine = page.locator("#queue-mine tr.task-row", has_text=title)
+    expect(mine.locator(".badge-success")).to_be_visible()
     expect(page.locator("#count-mine")).to_have_text("1")
     expect(page.locator("#task-badge")).to_have_text("1")
 
-    row.locator("a.task-link").click()
+    mine.locator("a.task-link").click()
     expect(page.locator("h1")).to_have_text("首次响应客户")
     expect(page.locator("#diagram[data-ready='1']")).to_be_attached()
     expect(page.locator("#diagram .djs-element.tf-active[data-element-id='Task_FirstResponse']")).to_have_count(1)
