@@ -12,7 +12,7 @@ import keyword
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -144,6 +144,9 @@ METHODS: dict[str, set[int]] = {
     "longValue": {0},
     "doubleValue": {0},
     "booleanValue": {0},
+    # Camunda's dateTime() (a Joda DateTime) as used in due dates: dateTime().plusDays(2).toDate()
+    **{f"{way}{unit}": {1} for way in ("plus", "minus") for unit in ("Seconds", "Minutes", "Hours", "Days", "Weeks")},
+    "toDate": {0},
 }
 
 _COMPARE = {"==": "eq", "eq": "eq", "!=": "ne", "ne": "ne", "<": "lt", "lt": "lt", ">": "gt", "gt": "gt"}
@@ -306,6 +309,9 @@ class _Parser:
             if word in ("true", "false", "null"):
                 return {"true": "True", "false": "False", "null": "None"}[word], None
             if self.tok.kind == "op" and self.tok.value in ("(", ":"):
+                if word in ("now", "dateTime") and self.tokens[self.i + 1].value == ")":
+                    self.i += 2
+                    return "juel_now()", None
                 raise self.error(f"function {word}() is not supported", tok)
             if word == "execution":
                 if not (self.tok.kind == "op" and self.tok.value == "."):
@@ -522,9 +528,29 @@ _NUMBER_METHODS: dict[str, Callable[..., Any]] = {
 }
 
 
+def _shift(unit: str, sign: int) -> Callable[..., Any]:
+    return lambda moment, amount: moment + sign * timedelta(**{unit: int(_number(amount))})
+
+
+_DATE_METHODS: dict[str, Callable[..., Any]] = {
+    **{f"plus{u.capitalize()}": _shift(u, 1) for u in ("seconds", "minutes", "hours", "days", "weeks")},
+    **{f"minus{u.capitalize()}": _shift(u, -1) for u in ("seconds", "minutes", "hours", "days", "weeks")},
+    "toDate": lambda moment: moment,
+    "equals": lambda moment, other: moment == other,
+    "toString": lambda moment: moment.isoformat(),
+}
+
+
+def juel_now() -> datetime:
+    """Camunda's ``now()`` and ``dateTime()``: the current time in the team's zone."""
+    return datetime.now(TEAM_ZONE)
+
+
 def juel_call(target: Any, method: str, *args: Any) -> Any:
-    """Run one of the allowed String, collection or number methods on a value."""
-    if isinstance(target, str):
+    """Run one of the allowed String, collection, number or date methods on a value."""
+    if isinstance(target, datetime):
+        table = _DATE_METHODS
+    elif isinstance(target, str):
         table = _STRING_METHODS
     elif isinstance(target, list | tuple | dict | set | frozenset):
         table = _COLLECTION_METHODS
@@ -557,6 +583,7 @@ def juel_timer(kind: str, value: Any) -> Any:
 
 HELPERS: dict[str, Any] = {
     "juel_timer": juel_timer,
+    "juel_now": juel_now,
     "juel_bool": juel_bool,
     "juel_arith": juel_arith,
     "juel_compare": juel_compare,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,21 @@ from engine.errors import DefinitionError, DefinitionProblem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+# Camunda 7 still reads its attributes in the namespace it inherited from Activiti.
+ACTIVITI_NS = "http://activiti.org/bpmn"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+# SpiffWorkflow's own extensions that change what a task does; Teamflow reads the Camunda dialect only.
+SPIFF_BEHAVIOUR = {
+    "preScript",
+    "postScript",
+    "calledDecisionId",
+    "serviceTaskOperator",
+    "messagePayload",
+    "messageVariable",
+    "payloadExpression",
+    "variableName",
+    "retry",
+}
 DMN_NAMESPACES = (
     "https://www.omg.org/spec/DMN/20191111/MODEL/",
     "http://www.omg.org/spec/DMN/20180521/MODEL/",
@@ -30,6 +46,7 @@ HUMAN_TAGS = ("userTask", "manualTask", "task")
 FORM_TYPES = {"string", "long", "boolean", "date", "enum", "double"}
 CONSTRAINTS = {"required", "min", "max", "minlength", "maxlength", "readonly"}
 MAX_FILE_BYTES = 5 * 1024 * 1024
+CAMUNDA_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
 EXTERNAL_WAY_OUT = (
     'make it an external task (camunda:type="external" camunda:topic="...") and run that code in a worker'
 )
@@ -118,8 +135,49 @@ def _load(files: Sequence[tuple[str, bytes]], problems: list[DefinitionProblem])
         for element in root.iter():
             if isinstance(element.tag, str) and element.get("id"):
                 doc.lines.setdefault(element.get("id"), element.sourceline)
+        if kind == "bpmn":
+            _read_as_camunda(root)
         docs.append(doc)
     return docs
+
+
+def _read_as_camunda(root: Any) -> None:
+    """Read a diagram as Camunda 7 does, in the tree handed to SpiffWorkflow (the stored text is unchanged).
+
+    Attributes and elements in the legacy Activiti namespace are Camunda's; a multi-instance
+    ``loopDataInputRef`` is the collection and its ``inputDataItem`` the element variable; data stores are
+    documentation (Camunda does not run them), so they and their associations are left out.
+    """
+    legacy = f"{{{ACTIVITI_NS}}}"
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element.tag.startswith(legacy):
+            element.tag = f"{{{CAMUNDA_NS}}}{element.tag[len(legacy) :]}"
+        for key in [k for k in element.attrib if k.startswith(legacy)]:
+            element.set(f"{{{CAMUNDA_NS}}}{key[len(legacy) :]}", element.attrib.pop(key))
+    stores = {e.get("id") for e in root.iterfind(".//bpmn:dataStoreReference", NS)}
+    for tag in ("dataInputAssociation", "dataOutputAssociation"):
+        for association in list(root.iterfind(f".//bpmn:{tag}", NS)):
+            refs = {_text(r) for r in association if etree.QName(r).localname in ("sourceRef", "targetRef")}
+            if refs & stores:
+                association.getparent().remove(association)
+    for tag in ("dataStoreReference", "dataStore"):
+        for element in list(root.iterfind(f".//bpmn:{tag}", NS)):
+            element.getparent().remove(element)
+    for loop in root.iterfind(".//bpmn:multiInstanceLoopCharacteristics", NS):
+        source = loop.find("bpmn:loopDataInputRef", NS)
+        if (
+            source is None
+            or loop.get(f"{{{CAMUNDA_NS}}}collection")
+            or loop.find("bpmn:loopCardinality", NS) is not None
+        ):
+            continue
+        loop.set(f"{{{CAMUNDA_NS}}}collection", _text(source))
+        item = loop.find("bpmn:inputDataItem", NS)
+        if item is not None and not loop.get(f"{{{CAMUNDA_NS}}}elementVariable"):
+            name = item.get("name") or ""
+            loop.set(f"{{{CAMUNDA_NS}}}elementVariable", name if name.isidentifier() else item.get("id") or "item")
 
 
 def _text(element: Any) -> str:
@@ -142,7 +200,7 @@ def _form_fields(task: Any) -> list[dict[str, Any]]:
                 "id": xml_field.get("id") or "",
                 "label": xml_field.get("label") or xml_field.get("id") or "",
                 "type": xml_field.get("type") or "string",
-                "default": xml_field.get("defaultValue"),
+                "default": _camunda_default(xml_field),
                 "constraints": constraints,
                 "options": [
                     {"id": v.get("id") or "", "name": v.get("name") or v.get("id") or ""}
@@ -171,6 +229,15 @@ def _scope_property(task: Any, name: str) -> str | None:
             return value
         element = element.getparent()
     return None
+
+
+def _camunda_default(xml_field: Any) -> str | None:
+    """A form field's default; a date in Camunda's own pattern (dd/MM/yyyy) becomes an ISO date."""
+    value: str | None = xml_field.get("defaultValue")
+    if value and xml_field.get("type") == "date" and (match := CAMUNDA_DATE.match(value.strip())):
+        day, month, year = match.groups()
+        return f"{year}-{month}-{day}"
+    return value
 
 
 def _lane_index(root: Any) -> dict[str, str]:
@@ -266,6 +333,7 @@ class _Checker:
                 continue  # worked by an outside worker over /engine-rest/external-task
             self._service(service)
         self._java_hooks()
+        self._spiff_extensions()
         self._messages()
         for rule in root.iterfind(".//bpmn:businessRuleTask", NS):
             if not rule.get(f"{{{CAMUNDA_NS}}}decisionRef"):
@@ -306,16 +374,53 @@ class _Checker:
                 f"Java bean, which cannot run in Teamflow; {EXTERNAL_WAY_OUT}",
             )
         elif service.get(f"{{{CAMUNDA_NS}}}expression"):
-            self.add(
-                service,
-                f"expression {service.get(f'{{{CAMUNDA_NS}}}expression')!r} calls a Java bean, which "
-                f"cannot run in Teamflow; {EXTERNAL_WAY_OUT}",
-            )
+            self._expression_task(service)
         else:
             self.add(
                 service,
                 "service tasks are not supported: Teamflow does not call external services; "
                 "use a script task or a user task",
+            )
+
+    def _expression_task(self, service: Any) -> None:
+        """Run a ``camunda:expression`` that needs no Java bean as a script storing its camunda:resultVariable."""
+        source = service.get(f"{{{CAMUNDA_NS}}}expression")
+        try:
+            translated = juel.translate(source)
+            compile_expression(translated)
+        except (juel.JuelError, ScriptCompileError) as exc:
+            detail = f" ({exc.message} at position {exc.position})" if isinstance(exc, juel.JuelError) else ""
+            self.add(
+                service,
+                f"expression {source!r} calls a Java bean{detail}, which cannot run in Teamflow; {EXTERNAL_WAY_OUT}",
+            )
+            return
+        result = (service.get(f"{{{CAMUNDA_NS}}}resultVariable") or "").strip()
+        if result and (not result.isidentifier() or result.startswith("_")):
+            self.add(service, f"camunda:resultVariable {result!r} must be a variable name")
+            return
+        service.tag = f"{{{BPMN_NS}}}scriptTask"
+        service.set("scriptFormat", "python")
+        script = etree.SubElement(service, f"{{{BPMN_NS}}}script")
+        script.text = f"{result} = {translated}" if result else translated
+
+    def _spiff_extensions(self) -> None:
+        """Refuse SpiffWorkflow's own behaviour extensions, which this engine does not read."""
+        for element in self.doc.root.iter(f"{{{SPIFF_NS}}}*"):
+            name = etree.QName(element).localname
+            if name not in SPIFF_BEHAVIOUR:
+                continue  # unit tests and other metadata change nothing when the process runs
+            owner = element.getparent()
+            while (
+                owner is not None
+                and etree.QName(owner).localname == "extensionElements"
+                or (owner is not None and etree.QName(owner).namespace == SPIFF_NS)
+            ):
+                owner = owner.getparent()
+            self.add(
+                owner,
+                f"spiffworkflow:{name} is SpiffWorkflow's own extension, which Teamflow does not read; "
+                "use the Camunda form (a script task, camunda:decisionRef, an external task)",
             )
 
     def _java_hooks(self) -> None:

@@ -104,11 +104,23 @@ def normalize_specs(spec: Any, subprocess_specs: dict[str, Any]) -> None:
             continue
         for task_spec in process.task_specs.values():
             use_camunda_cycles(task_spec)
+            _drop_correlation_properties(task_spec)
             if isinstance(task_spec, CAMUNDA_MI) and task_spec.cardinality is None:
                 if task_spec.data_output is not None and task_spec.data_input is None:
                     task_spec.data_input = TaskDataReference(task_spec.data_output.bpmn_id)
                 if task_spec.output_item is not None and task_spec.input_item is None:
                     task_spec.input_item = TaskDataReference(task_spec.output_item.bpmn_id)
+
+
+def _drop_correlation_properties(task_spec: Any) -> None:
+    """Camunda 7 correlates messages by name, business key and variables; it ignores BPMN correlation properties.
+
+    SpiffWorkflow would evaluate their retrieval expressions against each message's payload instead.
+    """
+    definition = getattr(task_spec, "event_definition", None)
+    for inner in [definition, *getattr(definition, "event_definitions", [])]:
+        if isinstance(inner, MessageEventDefinition):
+            inner.correlation_properties = []
 
 
 def dump_workflow(workflow: BpmnWorkflow) -> str:
