@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine.bpmn import form_rules, integration, juel, lanes, serializer, timer_values
+from engine.bpmn import camunda_io, form_rules, integration, juel, lanes, serializer, timer_values
 from engine.bpmn.scripting import ScriptCompileError, compile_expression, compile_script
 from engine.errors import DefinitionError, DefinitionProblem
 
@@ -93,6 +93,8 @@ class _Doc:
     root: Any
     kind: str  # "bpmn" or "dmn"
     lines: dict[str, int] = field(default_factory=dict)
+    # Camunda input/output parameters by element id, translated at deploy.
+    io: dict[str, dict[str, list[list[str]]]] = field(default_factory=dict)
 
 
 def _line_of(doc: _Doc, element_id: str | None) -> int | None:
@@ -310,7 +312,9 @@ class _Checker:
             ):
                 self.add(element, "the ids 'Start' and 'End' are reserved by the engine; rename the element")
         for cond in root.iterfind(".//bpmn:conditionExpression", NS):
-            self._condition(cond)
+            self._condition(cond, cond.getparent())
+        for cond in root.iterfind(".//bpmn:conditionalEventDefinition/bpmn:condition", NS):
+            self._condition(cond, cond.getparent().getparent())
         for script in root.iterfind(".//bpmn:scriptTask", NS):
             body = script.find("bpmn:script", NS)
             fmt = (script.get("scriptFormat") or "python").lower()
@@ -334,6 +338,7 @@ class _Checker:
             self._service(service)
         self._java_hooks()
         self._spiff_extensions()
+        self._io_parameters()
         self._messages()
         for rule in root.iterfind(".//bpmn:businessRuleTask", NS):
             if not rule.get(f"{{{CAMUNDA_NS}}}decisionRef"):
@@ -423,6 +428,20 @@ class _Checker:
                 "use the Camunda form (a script task, camunda:decisionRef, an external task)",
             )
 
+    def _io_parameters(self) -> None:
+        for io in self.doc.root.iterfind(".//bpmn:extensionElements/camunda:inputOutput", NS):
+            element = io.getparent().getparent()
+            try:
+                mapping = camunda_io.read(element)
+            except juel.JuelError as exc:
+                self.add(element, f"camunda:inputOutput: {exc.message} at position {exc.position}")
+            except camunda_io.IoParameterError as exc:
+                way_out = f"; {EXTERNAL_WAY_OUT}" if "script" in str(exc) else ""
+                self.add(element, f"camunda:inputOutput: {exc}{way_out}")
+            else:
+                if mapping and element.get("id"):
+                    self.doc.io[element.get("id")] = mapping
+
     def _java_hooks(self) -> None:
         """Refuse listeners and connectors that run Java or non-Python scripts, which Teamflow would skip."""
         for tag in ("executionListener", "taskListener"):
@@ -444,9 +463,8 @@ class _Checker:
                 connector.getparent().getparent(), f"Camunda connectors cannot run in Teamflow; {EXTERNAL_WAY_OUT}"
             )
 
-    def _condition(self, cond: Any) -> None:
+    def _condition(self, cond: Any, element: Any) -> None:
         source = _text(cond)
-        element = cond.getparent()
         if (cond.get("language") or "").lower() not in ("", "python", "juel"):
             self.add(element, f"condition language {cond.get('language')!r} is not supported; use JUEL or Python")
             return
@@ -689,6 +707,7 @@ def parse_deployment(
                 problems.append(_spiff_problem(exc, bpmn_docs, doc.name))
                 continue
             serializer.normalize_specs(spec, subprocess_specs)
+            _attach_io(spec, subprocess_specs, bpmn_docs)
             try:
                 json.dumps(serializer.dump_spec(spec, subprocess_specs))
             except Exception as exc:
@@ -751,6 +770,18 @@ def _process_meta(process: Any, root: Any, used_docs: Any) -> dict[str, Any]:
         "message_starts": integration.message_starts(process, root),
         "external_tasks": external,
     }
+
+
+def _attach_io(spec: Any, subprocess_specs: dict[str, Any], docs: Sequence[_Doc]) -> None:
+    """Keep each task's translated camunda:inputOutput on its spec."""
+    io = {element_id: mapping for doc in docs for element_id, mapping in doc.io.items()}
+    if not io:
+        return
+    for process in [spec, *subprocess_specs.values()]:
+        for task_spec in process.task_specs.values():
+            mapping = io.get(getattr(task_spec, "bpmn_id", None) or "")
+            if mapping is not None:
+                camunda_io.attach(task_spec, mapping)
 
 
 def _known_or_fallback(resolved: list[str], groups: Mapping[str, str], fallback: str | None) -> list[str]:

@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from engine.bpmn import camunda_io  # noqa: F401 - installs Camunda's input/output parameter hooks
 from engine.bpmn.scripting import SCRIPT_ENGINE
 
 OPEN_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
@@ -198,6 +199,10 @@ def fire_timer(workflow: BpmnWorkflow, spiff_id: str, prune_depth: int = 200) ->
         if not value:
             return False
         value["next"] = past
+        if isinstance(task.task_spec, StartEvent):
+            # As in Camunda, each firing of a cycle start event is an instance of its own that runs once;
+            # the timer table starts the next one.
+            value["cycles"] = 1
         task._set_internal_data(event_value=value)
     else:
         task._set_internal_data(event_value=past)

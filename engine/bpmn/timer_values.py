@@ -165,12 +165,18 @@ class CamundaCycleTimerEventDefinition(CycleTimerEventDefinition):  # type: igno
             }
         if "cron" not in event_value:
             return bool(super().cycle_complete(my_task))
+        if event_value["cycles"] == 0:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+            return False
         ready = False
         due = datetime.fromisoformat(event_value["next"])
         if due < now:
             upcoming = cron_next(event_value["cron"], max(now, due))
             event_value["next"] = upcoming.isoformat()
             event_value["duration"] = (cron_next(event_value["cron"], upcoming) - upcoming).total_seconds()
+            if event_value["cycles"] > 0:
+                event_value["cycles"] -= 1
             ready = True
         my_task._set_internal_data(event_value=event_value)
         return ready

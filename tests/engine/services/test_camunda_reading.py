@@ -97,3 +97,40 @@ def test_what_cannot_run_is_refused_with_a_way_out(
     assert problem.element_id == "compute"
     assert "spiffworkflow" in words or "external task" in problem.message
     assert definitions.list_processes(session) == []
+
+
+IO_TASK = """<userTask id="compute" name="Prepare" camunda:candidateGroups="sales">
+      <extensionElements>
+        <camunda:inputOutput>
+          <camunda:inputParameter name="greeting">Dear ${name}</camunda:inputParameter>
+          <camunda:inputParameter name="codes">
+            <camunda:list><camunda:value>a</camunda:value><camunda:value>${name}</camunda:value></camunda:list>
+          </camunda:inputParameter>
+          <camunda:inputParameter name="limits">
+            <camunda:map><camunda:entry key="max">${amount + 1}</camunda:entry></camunda:map>
+          </camunda:inputParameter>
+          <camunda:outputParameter name="total">${amount * 2}</camunda:outputParameter>
+        </camunda:inputOutput>
+      </extensionElements>
+    </userTask>"""
+
+
+def test_input_and_output_parameters_are_applied(session: Session, users: dict[str, str]) -> None:
+    deploy(session, IO_TASK)
+    inst = instances.start_instance(session, "reading", "sales1", {"name": "Li", "amount": 21})
+    [task] = instances.get_instance(session, inst.id).tasks
+    data = instances.get_task(session, task.id).instance_data
+    assert (data["greeting"], data["codes"], data["limits"]) == ("Dear Li", ["a", "Li"], {"max": 22})
+    instances.complete_task(session, task.id, "sales1", {})
+    detail = instances.get_instance(session, inst.id)
+    assert [t.name for t in detail.tasks] == ["Review"]
+    assert detail.data["total"] == 42
+
+
+def test_a_script_as_parameter_value_is_refused(session: Session, users: dict[str, str]) -> None:
+    script = IO_TASK.replace("Dear ${name}", '<camunda:script scriptFormat="javascript">1</camunda:script>')
+    with pytest.raises(DefinitionError) as info:
+        deploy(session, script)
+    [problem] = info.value.problems
+    assert problem.element_id == "compute" and "javascript script" in problem.message
+    assert "external task" in problem.message
