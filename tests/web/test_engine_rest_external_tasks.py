@@ -146,3 +146,13 @@ def test_a_manager_sees_the_incident_on_the_instance_page_and_retries_it_there(c
     assert client.post(url + "/retry", data={"reason": "网关已恢复"}).status_code == 302
     [again] = _fetch(client, "w2")
     assert again["id"] == task["id"] and again["retries"] == 1
+
+
+def test_a_worker_may_use_a_personal_token_instead_of_its_password(app: Flask, client: FlaskClient) -> None:
+    from engine import tokens
+
+    with app.extensions["engine"]["session_factory"].begin() as session:
+        _view, secret = tokens.create_token(session, "worker", "stock system")
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/engine-rest/external-task", headers=bearer).status_code == 200
+    assert client.get("/engine-rest/external-task", headers={"Authorization": "Bearer nope"}).status_code == 401
