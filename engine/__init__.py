@@ -3,7 +3,7 @@
 The web app and the CLI use only what this module exports.
 """
 
-from engine.db import Base, make_engine, make_session_factory, utcnow
+from engine.db import Base, begin_writing, make_engine, make_session_factory, utcnow
 from engine.errors import (
     ConflictError,
     DefinitionError,
@@ -44,6 +44,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "audit",
+    "begin_writing",
     "cases",
     "definitions",
     "editing",

@@ -53,8 +53,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Execution option a writer's connection carries (see ``begin_writing``).
+WRITER = "teamflow_writer"
+# How long a change waits for another change of the same instance before giving up (PostgreSQL).
+LOCK_TIMEOUT_MS = 15_000
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create a database engine; SQLite gets foreign keys, WAL (synchronous NORMAL) and a busy timeout."""
+    """Create a database engine; SQLite gets foreign keys, WAL (synchronous NORMAL), a busy timeout, immediate writers.
+
+    pysqlite begins a transaction only at its first write, so two writers that both read first
+    cannot be serialised: the second fails when it writes. A session that ``begin_writing`` marked
+    begins with ``BEGIN IMMEDIATE`` instead; other sessions keep pysqlite's own behaviour, so their
+    reads always see the latest commit.
+    """
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
     engine = create_engine(url, **kwargs)
@@ -70,7 +82,35 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: Any) -> None:
+            dbapi_connection = connection.connection.dbapi_connection
+            if connection.get_execution_options().get(WRITER):
+                dbapi_connection.isolation_level = None  # the driver leaves transactions to us
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                dbapi_connection.isolation_level = ""  # the driver's own: BEGIN before the first write
+
+    elif engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "begin")
+        def _pg_begin(connection: Any) -> None:
+            if connection.get_execution_options().get(WRITER):
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
+
     return engine
+
+
+def begin_writing(session: Session) -> Session:
+    """Start the session's transaction as a writer, before it reads anything.
+
+    On SQLite the transaction takes the database's write lock at once (``BEGIN IMMEDIATE``): two
+    changes then run one after the other, each reading what the other committed, instead of the
+    second failing at its first write. On PostgreSQL, where changes lock the rows of the instance
+    they change, a writer waits at most ``LOCK_TIMEOUT_MS`` for such a lock.
+    """
+    session.connection(execution_options={WRITER: True})
+    return session
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -74,6 +74,8 @@ def test_demo_is_idempotent_and_the_main_path_works(cli) -> None:  # type: ignor
     assert invalid.exit_code == 1 and "amount: must be a whole number" in invalid.output
     done = cli("complete", task_id, "--user", "sales", "--data", '{"amount": 5}')
     assert done.exit_code == 0 and "completed" in done.output
+    late = cli("complete", task_id, "--user", "sales", "--data", '{"amount": 6}')
+    assert late.exit_code == 1 and late.output == f"error: task {task_id} is no longer open (it is completed)\n"
 
 
 def test_user_add_and_errors_exit_non_zero_with_one_line(cli) -> None:  # type: ignore[no-untyped-def]

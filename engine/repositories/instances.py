@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Row, exists, func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -16,6 +17,40 @@ from engine.models import HumanTask, ProcessInstance, ProcessVersion, TaskCandid
 
 def get(session: Session, instance_id: int) -> ProcessInstance | None:
     return session.get(ProcessInstance, instance_id)
+
+
+# PostgreSQL's codes for "waited too long for a lock" and "deadlock": another change got there first.
+LOST_RACE_CODES = ("55P03", "40P01")
+
+
+def lock(session: Session, instance_id: int) -> ProcessInstance | None:
+    """Load the instance and hold its row until the transaction ends, rereading it if already loaded.
+
+    Every change to an instance takes this lock first, so two changes to one instance run one
+    after the other and the second sees what the first committed. SQLite has no row locks; there a
+    writer's transaction holds the whole database (``engine.db.begin_writing``).
+
+    :raises ConflictError: another change held the instance for too long.
+    """
+    with version_checked(instance_id):
+        return session.get(ProcessInstance, instance_id, with_for_update=True, populate_existing=True)
+
+
+@contextmanager
+def version_checked(instance_id: int) -> Iterator[None]:
+    """Turn a lost race inside the block (a stale row version, a lock wait or deadlock) into a ConflictError.
+
+    Any flush can find the row version stale, including the autoflush before a query, so the
+    whole change runs inside this block rather than only its last flush.
+    """
+    try:
+        yield
+    except StaleDataError as exc:
+        raise ConflictError(f"instance {instance_id} was changed by someone else; reload and try again") from exc
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) in LOST_RACE_CODES:
+            raise ConflictError(f"instance {instance_id} is busy with another change; try again") from exc
+        raise
 
 
 def add(session: Session, instance: ProcessInstance) -> ProcessInstance:
@@ -43,11 +78,8 @@ def save(session: Session, instance: ProcessInstance) -> None:
 
     :raises ConflictError: someone else changed the instance since it was loaded.
     """
-    instance_id = instance.id  # read before flushing: a failed flush expires the row
-    try:
+    with version_checked(instance.id):
         _flush(session, instance)
-    except StaleDataError as exc:
-        raise ConflictError(f"instance {instance_id} was changed by someone else; reload and try again") from exc
 
 
 def _takes_part(user: str, groups: Sequence[str]) -> ColumnElement[bool]:

@@ -123,19 +123,35 @@ def remove_for_instance(session: Session, instance_id: int) -> None:
 
 
 def claim_next_due(session: Session, now: datetime, exclude: Collection[int] = ()) -> Timer | None:
-    """Lock and return one due timer that no other worker holds, or None.
+    """Return one due timer that no other worker holds, or None; its instance is locked for the transaction.
 
-    On PostgreSQL the row lock with SKIP LOCKED lets many workers share the table; SQLite has one
-    writer at a time, so the lock clause is simply left out there.
+    A timer of an instance takes the instance's lock, as every change to an instance does
+    (``instances.lock``); on PostgreSQL SKIP LOCKED passes over instances another worker or a
+    person is changing right now, and a later pass takes their timers. A timer start event has no
+    instance, so its own row is locked. SQLite has one writer at a time, so the lock clauses are
+    left out there.
     """
-    running = select(ProcessInstance.id).where(ProcessInstance.status == "running")
-    stmt = select(Timer).where(Timer.due_at <= now, or_(Timer.instance_id.is_(None), Timer.instance_id.in_(running)))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    due = [Timer.due_at <= now]
     if exclude:
-        stmt = stmt.where(Timer.id.not_in(list(exclude)))
-    stmt = stmt.order_by(Timer.due_at, Timer.id).limit(1)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    return session.scalars(stmt).first()
+        due.append(Timer.id.not_in(list(exclude)))
+    in_instance = (
+        select(Timer)
+        .join(ProcessInstance, Timer.instance_id == ProcessInstance.id)
+        .where(*due, ProcessInstance.status == "running")
+        .order_by(Timer.due_at, Timer.id)
+        .limit(1)
+    )
+    starting = select(Timer).where(*due, Timer.instance_id.is_(None)).order_by(Timer.due_at, Timer.id).limit(1)
+    if postgres:
+        in_instance = in_instance.with_for_update(of=ProcessInstance, skip_locked=True)
+        starting = starting.with_for_update(skip_locked=True)
+    timer = session.scalars(in_instance).first()
+    if timer is not None:
+        # Read the row again now that its instance is held: a change that committed meanwhile may have removed it.
+        reread = select(Timer).where(Timer.id == timer.id).execution_options(populate_existing=True)
+        return session.scalars(reread).first() or claim_next_due(session, now, [*exclude, timer.id])
+    return session.scalars(starting).first()
 
 
 def all_waiting(session: Session) -> Sequence[Timer]:

@@ -150,7 +150,8 @@ def _held(task: ExternalTask, worker_id: str, verb: str, now: datetime) -> None:
 
 
 def _running(session: Session, task: ExternalTask) -> ProcessInstance:
-    instance = instances_repo.get(session, task.instance_id)
+    # Held like every change to an instance (instances_repo.lock), so a concurrent change waits its turn.
+    instance = instances_repo.lock(session, task.instance_id)
     if instance is None or instance.status != "running":
         state = instance.status if instance else "gone"
         raise ConflictError(f"External Task {task.id}: its instance {task.instance_id} is {state}")

@@ -107,6 +107,14 @@ def _instance(session: Session, instance_id: int) -> ProcessInstance:
     return instance
 
 
+def _locked(session: Session, instance_id: int) -> ProcessInstance:
+    """The instance, held until the transaction ends: changes to one instance run one after another."""
+    instance = repo.lock(session, instance_id)
+    if instance is None:
+        raise NotFoundError(f"instance {instance_id} not found")
+    return instance
+
+
 def _task(session: Session, task_id: int, with_form: bool = False) -> HumanTask:
     task = tasks_repo.get_with_form(session, task_id) if with_form else tasks_repo.get(session, task_id)
     if task is None:
@@ -161,10 +169,12 @@ def _may_work(session: Session, task: HumanTask, user: UserView) -> bool:
 def _open_task(
     session: Session, task_id: int, allow_suspended: bool = False, with_form: bool = False
 ) -> tuple[HumanTask, ProcessInstance]:
+    """The task and its instance, locked and reread, so a change made meanwhile shows up as a conflict."""
     task = _task(session, task_id, with_form)
+    instance = _locked(session, task.instance_id)
+    session.refresh(task)
     if task.status != "open":
         raise ConflictError(f"task {task_id} is no longer open (it is {task.status})")
-    instance = _instance(session, task.instance_id)
     if allow_suspended and instance.status in ("suspended", "error"):
         return task, instance
     if instance.status == "suspended":
@@ -359,7 +369,7 @@ def add_comment(session: Session, task_id: int, actor: str, text: str) -> Commen
 def _managed_instance(session: Session, instance_id: int, actor: str, expected_version: int | None) -> ProcessInstance:
     """Load an instance for a manager's action, refusing it when it changed since the manager saw it."""
     people.require_role(people.actor(session, actor), *MANAGERS)
-    instance = _instance(session, instance_id)
+    instance = _locked(session, instance_id)
     if expected_version is not None and expected_version != instance.row_version:
         raise ConflictError(f"instance {instance_id} was changed by someone else; reload and try again")
     return instance

@@ -122,6 +122,10 @@ def _run(
 def _deliver(
     session: Session, sub: MessageSubscription, instance: ProcessInstance, actor: str, values: dict[str, Any]
 ) -> CorrelationResult:
+    # Hold the instance as every change does (instances_repo.lock); a change that got there first shows now.
+    instance = instances_repo.lock(session, instance.id) or instance
+    if instance.status != "running":
+        raise ConflictError(f"instance {instance.id} is {instance.status}")
     _run(session, instance, sub, sub.spiff_task_id or "", values, actor)
     return CorrelationResult("Execution", instance_detail(session, instance), sub.element_id)
 

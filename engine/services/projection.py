@@ -80,6 +80,11 @@ def save(session: Session, instance: ProcessInstance, workflow: Any, actor: str)
 
     :raises ConflictError: the instance changed underneath (row version check).
     """
+    with instances_repo.version_checked(instance.id):
+        _save(session, instance, workflow, actor)
+
+
+def _save(session: Session, instance: ProcessInstance, workflow: Any, actor: str) -> None:
     meta = task_meta(session, instance)
     data = serializer.to_jsonable(runner.current_data(workflow))
     instance.data = data

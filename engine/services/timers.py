@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.bpmn import runner, timer_values
-from engine.db import utcnow
+from engine.db import begin_writing, utcnow
 from engine.errors import ConflictError
 from engine.models import Timer
 from engine.repositories import audit
@@ -23,20 +23,24 @@ from engine.views import TimerView
 log = logging.getLogger(__name__)
 MAX_PER_CALL = 1000
 PAST_DUE_WAIT = 0.5
+RETRIES = 3
 
 
 def fire_due_timers(session_factory: sessionmaker[Session], now: datetime | None = None) -> int:
     """Fire every timer due by ``now`` (default: the current time); return how many fired.
 
     Each timer fires in a transaction of its own. Passing a later ``now`` fires timers early,
-    as if that time had come (tests and the "fire now" action use it).
+    as if that time had come (tests and the "fire now" action use it). A timer whose instance
+    changed underneath is tried again at once, a few times; one that fails otherwise waits a minute.
     """
     fired = 0
     seen: set[int] = set()
+    conflicts: dict[int, int] = {}
     while fired + len(seen) < MAX_PER_CALL:
         timer_id = None
         try:
             with session_factory.begin() as session:
+                begin_writing(session)
                 timer = repo.claim_next_due(session, now or utcnow(), exclude=seen)
                 if timer is None:
                     break
@@ -45,11 +49,15 @@ def fire_due_timers(session_factory: sessionmaker[Session], now: datetime | None
                 _fire(session, timer)
             fired += 1
         except ConflictError:
-            # Another worker fired it first (its row or its instance changed): nothing to do.
+            # Someone changed the instance meanwhile (or another worker fired the timer): look again.
+            if timer_id is not None and conflicts.setdefault(timer_id, 0) < RETRIES:
+                conflicts[timer_id] += 1
+                seen.discard(timer_id)
             continue
         except Exception:
             log.exception("timer %s could not fire; retrying in a minute", timer_id)
             with session_factory.begin() as session:
+                begin_writing(session)
                 repo.postpone(session, timer_id, utcnow() + timedelta(minutes=1))
     return fired
 

@@ -181,12 +181,14 @@ def test_someone_else_claimed_it_gives_a_clear_message(app: Flask, login_as: Log
     assert "客服 二号" in response.get_data(as_text=True) or "service2" in response.get_data(as_text=True)
     response = client.post(
         f"/tasks/{first}",
-        data={"response_channel": "phone", "response_note": "已致电"},
-        follow_redirects=True,
+        data={"response_channel": "phone", "response_note": "已致电客户"},
         headers={"Accept-Language": "en"},
     )
-    assert response.request.path == "/"
-    assert "claimed this task in the meantime" in response.get_data(as_text=True)
+    # The task page again, with the reason and the form still holding what was typed.
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "claimed this task in the meantime" in html
+    assert 'id="task-form"' in html and (">已致电客户</textarea>" in html or 'value="已致电客户"' in html)
 
 
 def test_completed_elsewhere_gives_a_clear_message(app: Flask, login_as: Login) -> None:
@@ -201,12 +203,16 @@ def test_completed_elsewhere_gives_a_clear_message(app: Flask, login_as: Login) 
         )
     response = client.post(
         f"/tasks/{first}",
-        data={"response_channel": "phone", "response_note": "再次"},
-        follow_redirects=True,
+        data={"response_channel": "phone", "response_note": "再次致电<b>客户</b>"},
         headers={"Accept-Language": "en"},
     )
-    assert response.request.path == "/"
-    assert "completed this task in the meantime" in response.get_data(as_text=True)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "completed this task in the meantime" in html
+    # The task cannot be worked any more: what was typed is listed, not lost (and shown as text).
+    assert "What you entered (not saved)" in html and "再次致电&lt;b&gt;客户&lt;/b&gt;" in html
+    with app.extensions["engine"]["session_factory"]() as session:
+        assert instances.get_task(session, first).submitted["response_note"] == "已致电"
 
 
 def test_manager_reassigns_to_a_group_member(app: Flask, login_as: Login) -> None:

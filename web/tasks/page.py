@@ -23,8 +23,13 @@ def render_task_page(
     problems: Sequence[FieldProblem] = (),
     status: int = 200,
     takeover_error: str | None = None,
+    conflict: str | None = None,
 ) -> Any:
-    """Render a task, keeping typed ``values`` and showing ``problems`` beside their fields."""
+    """Render a task, keeping typed ``values`` and showing ``problems`` beside their fields.
+
+    With ``conflict`` (someone else changed the task first) the message heads the form and, when the
+    task can no longer be worked, the typed values are listed so that nothing typed is lost.
+    """
     session = get_session()
     detail = instances.get_task(session, task_id, current_user.name)
     summary = detail.summary
@@ -93,6 +98,11 @@ def render_task_page(
         else []
     )
     workable = summary.status == "open" and instance.status == "running"
+    unsaved_rows = (
+        [(f.label, str(values[f.id])) for f in detail.form if str(values.get(f.id) or "").strip()]
+        if conflict and values and not workable
+        else []
+    )
     return render_template(
         "tasks/task.html",
         detail=detail,
@@ -111,6 +121,8 @@ def render_task_page(
         user_names=users,
         group_names=people.group_names(session),
         invalid=bool(problems) or bool(takeover_error),
+        conflict=conflict,
+        unsaved_rows=unsaved_rows,
     ), status
 
 

@@ -258,8 +258,7 @@ def complete(task_id: int) -> Any:
         return render_task_page(task_id, values=data, problems=exc.problems, status=422)
     except ConflictError:
         session.rollback()
-        flash(_conflict_text(task_id), "warning")
-        return redirect(url_for("tasks.queue"))
+        return render_task_page(task_id, values=data, conflict=_conflict_text(task_id), status=409)
     send_pending(current_app._get_current_object())
     flash(_("Task “%(task)s” completed.", task=done.name), "success")
     for returned in _returned(done.instance_id, before):
