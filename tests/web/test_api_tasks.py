@@ -258,3 +258,17 @@ def test_complete_refuses_bad_bodies(
 def test_complete_in_a_suspended_instance_is_a_conflict(client: FlaskClient, task: dict[str, Any]) -> None:
     client.post(f"/api/v1/instances/{task['instance_id']}/suspend", headers=auth("manager"))
     assert_error(post(client, task, "complete", "sales", json={"data": {"amount": 3}}), 409, "conflict")
+
+
+def test_queue_pages_through_my_groups_tasks(client: FlaskClient, task: dict[str, Any]) -> None:
+    body = client.get("/api/v1/queue?queue=groups&per_page=1", headers=auth("sales")).get_json()
+    assert (body["total"], body["total_capped"], body["page"]) == (1, False, 1)
+    assert [t["id"] for t in body["items"]] == [task["id"]]
+    assert client.get("/api/v1/queue?queue=mine", headers=auth("sales")).get_json()["items"] == []
+    post(client, task, "claim", "sales")
+    assert [t["id"] for t in client.get("/api/v1/queue?queue=mine", headers=auth("sales")).get_json()["items"]] == [
+        task["id"]
+    ]
+    for bad, field in (("queue=all", "queue"), ("page=99", "page"), ("per_page=0", "per_page")):
+        body = assert_error(client.get(f"/api/v1/queue?{bad}", headers=auth("sales")), 422)
+        assert [d["field"] for d in body["details"]] == [field]

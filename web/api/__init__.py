@@ -13,6 +13,7 @@ from web.api import (  # noqa: E402,F401
     editor_views,
     message_views,
     monitoring,
+    queue_views,
     task_views,
     views,
 )
