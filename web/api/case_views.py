@@ -13,6 +13,7 @@ from web.api import bp
 from web.api.changes import commit_change
 from web.api.inputs import ID, int_arg, json_body, string_field
 from web.api.openapi import operation, query
+from web.api.queue_views import page_json
 from web.api.schemas import (
     INSTANCE_STATUSES,
     SCHEMAS,
@@ -97,15 +98,7 @@ def list_cases() -> Any:
         int_arg("page", 1, maximum=1_000_000) or 1,
         int_arg("per_page", cases.PER_PAGE, maximum=1_000_000) or cases.PER_PAGE,
     )
-    return jsonify(
-        {
-            "items": [case_json(c) for c in page.cases],
-            "total": min(page.total, page.count_cap),
-            "total_capped": page.capped,
-            "page": page.page,
-            "per_page": page.per_page,
-        }
-    )
+    return jsonify(page_json(page, [case_json(c) for c in page.cases]))
 
 
 @bp.post(f"/instances/<{ID}:instance_id>/withdraw")

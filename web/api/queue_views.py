@@ -8,6 +8,7 @@ from flask import jsonify
 from flask_login import current_user, login_required
 
 from engine import task_queue
+from engine.views import Paging
 from web.api import bp
 from web.api.inputs import int_arg, str_arg
 from web.api.openapi import operation, query
@@ -55,12 +56,15 @@ def queue_page() -> Any:
         int_arg("page", 1, maximum=1_000_000) or 1,
         int_arg("per_page", task_queue.PER_PAGE, maximum=1_000_000) or task_queue.PER_PAGE,
     )
-    return jsonify(
-        {
-            "items": [task_json(t) for t in page.tasks],
-            "total": min(page.total, page.count_cap),
-            "total_capped": page.capped,
-            "page": page.page,
-            "per_page": page.per_page,
-        }
-    )
+    return jsonify(page_json(page, [task_json(t) for t in page.tasks]))
+
+
+def page_json(page: Paging, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Shape one page of a paged view (queue or cases) for the API."""
+    return {
+        "items": items,
+        "total": min(page.total, page.count_cap),
+        "total_capped": page.capped,
+        "page": page.page,
+        "per_page": page.per_page,
+    }
