@@ -28,7 +28,11 @@ class ProcessInstance(Base):
         Index("ix_process_instance_process_key_status", "process_key", "status"),
         Index("ix_process_instance_started_at", "started_at"),
         Index("ix_process_instance_ended_at", "ended_at"),
-        Index("ix_process_instance_process_key_end_event_id", "process_key", "end_event_id"),
+        # End-event counts read from the index alone.
+        Index("ix_process_instance_process_key_end_event", "process_key", "end_event_id", "end_event_name"),
+        Index("ix_process_instance_status_ended_at", "status", "ended_at"),
+        # Cycle-time percentiles read the completed instances of a process in cycle-time order.
+        Index("ix_process_instance_status_process_key_cycle", "status", "process_key", "cycle_seconds"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,6 +72,8 @@ class HumanTask(Base):
         Index("ix_human_task_status_assignee", "status", "assignee"),
         Index("ix_human_task_status_due_at", "status", "due_at"),
         Index("ix_human_task_process_key_element_id", "process_key", "element_id"),
+        # Open tasks per process and group, and how many are overdue, from the index alone.
+        Index("ix_human_task_status_process_key_group_due", "status", "process_key", "group_id", "due_at"),
         # The group queues: unclaimed open tasks in queue order, so a page reads its rows off the index.
         Index(
             "ix_human_task_unclaimed_due",

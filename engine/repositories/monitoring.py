@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, distinct, func, or_, select
+from sqlalchemy import ColumnElement, and_, distinct, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from engine.models import ElementTally, HumanTask, InstanceFact, ProcessInstance, Timer
@@ -57,13 +57,36 @@ def status_counts(session: Session) -> Sequence[tuple[str, str, int]]:
     return [(k, s, n) for k, s, n in session.execute(stmt)]
 
 
-def cycle_percentiles(session: Session) -> Percentiles:
-    return percentiles(
-        session,
-        ProcessInstance.cycle_seconds,
-        ProcessInstance.process_key,
-        [ProcessInstance.status == "completed", ProcessInstance.cycle_seconds.is_not(None)],
-    )
+def cycle_percentiles(session: Session, points: Sequence[float] = (0.5, 0.9)) -> Percentiles:
+    """Median and 90th percentile cycle time of each process's completed instances (as percentile_disc).
+
+    Each percentile is read as the k-th value in cycle-time order, which the index serves directly;
+    sorting every completed instance in one aggregate is far slower on large tables.
+    """
+    where = (ProcessInstance.status == "completed", ProcessInstance.cycle_seconds.is_not(None))
+    counts = select(ProcessInstance.process_key, func.count()).where(*where).group_by(ProcessInstance.process_key)
+    wanted = [
+        (key, i, max(0, math.ceil(round(p * n, 9)) - 1))
+        for key, n in session.execute(counts)
+        for i, p in enumerate(points)
+    ]
+    if not wanted:
+        return {}
+    picks = [
+        select(literal(key).label("key"), literal(i).label("point"), ProcessInstance.cycle_seconds.label("value"))
+        .where(*where, ProcessInstance.process_key == key)
+        .order_by(ProcessInstance.cycle_seconds)
+        .offset(k)
+        .limit(1)
+        .subquery()
+        for key, i, k in wanted
+    ]
+    # One statement for every percentile of every process.
+    stmt = union_all(*(select(pick) for pick in picks))
+    found: dict[Any, list[float | None]] = {}
+    for key, i, value in session.execute(stmt):
+        found.setdefault(key, [None] * len(points))[int(i)] = None if value is None else float(value)
+    return {key: tuple(values) for key, values in found.items()}
 
 
 def open_tasks_by_group(session: Session, now: datetime) -> Sequence[tuple[str, str | None, int, int]]:
