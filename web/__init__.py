@@ -11,6 +11,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
 from engine import EngineSettings, make_engine, make_session_factory
+from web import environment
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -26,7 +27,10 @@ def _locale() -> str:
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: defaults, then instance/config.py, then FLASK_* variables, then ``test_config``."""
+    """Build the app: defaults, then instance/config.py, then FLASK_* and TEAMFLOW_* variables, then ``test_config``.
+
+    :raises ConfigError: a malformed TEAMFLOW_* value, or a missing or weak key when TEAMFLOW_ENV=production.
+    """
     instance_path = os.environ.get("TEAMFLOW_INSTANCE_PATH") or str(Path.cwd() / "instance")
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.from_mapping(
@@ -53,10 +57,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env()
-    if os.environ.get("TEAMFLOW_DATABASE_URL"):
-        app.config["DATABASE_URL"] = os.environ["TEAMFLOW_DATABASE_URL"]
+    production = environment.environment(os.environ) == "production"
+    app.config.update(environment.read(os.environ))
     if test_config:
         app.config.update(test_config)
+    environment.check_secret_key(app.config["SECRET_KEY"], production)
+    environment.apply_cookie_security(app.config, production)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))

@@ -16,6 +16,7 @@ from flask import Flask
 from engine import EngineError, InvalidInputError, definitions, instances, people, task_queue, timers, tokens, trials
 from engine.schema import upgrade
 from web.db import DATABASE_ERRORS, unit_of_work
+from web.environment import ConfigError
 from web.notify import send_pending
 
 DEMO_PASSWORD = "demo"
@@ -86,6 +87,8 @@ class TeamflowGroup(click.Group):
         except DATABASE_ERRORS as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
             _fail(f"database: {first}")
+        except ConfigError as exc:
+            _fail(f"configuration: {exc}")
 
 
 @click.group(cls=TeamflowGroup)
