@@ -13,7 +13,7 @@ from flask import Flask
 
 pytest.importorskip("playwright.sync_api")
 
-from browser import login, new_page  # noqa: E402
+from browser import PHONE, login, new_page  # noqa: E402
 from playwright.sync_api import Browser, BrowserContext, expect  # noqa: E402
 
 from engine import instances, task_queue  # noqa: E402
@@ -264,3 +264,53 @@ def test_pages_speak_business_words(
     login(sales, live_server, "risk")
     sales.locator("#queue-groups tr.task-row", has_text="华南精密机械有限公司").locator("a.task-link").click()
     expect(sales.locator("#key-data")).to_contain_text("600,000")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_diagram_controls_and_the_task_page_on_a_phone(
+    app: Flask, browser: Browser, contexts: list[BrowserContext], live_server: str, output_path: str, lang: str
+) -> None:
+    out = Path(output_path)
+    out.mkdir(parents=True, exist_ok=True)
+    deal = _engine(app, lambda s: instances.start_instance(s, "sales", "sales", title="华南精密机械"))
+    task_id = _engine(app, lambda s: _open(s, deal.id, "Task_RegisterProspect")[0].id)
+    zoom = "window.TeamflowViewer.get(document.getElementById('diagram')).get('canvas').zoom()"
+
+    page = new_page(contexts, browser, lang)
+    login(page, live_server, "sales")
+    page.goto(f"{live_server}/tasks/{task_id}")
+    expect(page.locator("#diagram[data-ready='1']")).to_be_attached()
+    assert page.evaluate(zoom) >= 0.75  # a wide diagram opens readable around the task, not shrunk to fit
+    page.locator("#diagram").scroll_into_view_if_needed()
+    before, at = page.evaluate("window.scrollY"), page.evaluate(zoom)
+    box = page.locator("#diagram").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -200 if before > 0 else 200)  # not focused: the page scrolls, the diagram keeps its zoom
+    page.wait_for_function(f"window.scrollY != {before}")
+    assert page.evaluate(zoom) == at
+    view = "window.TeamflowViewer.get(document.getElementById('diagram')).get('canvas').viewbox().y"
+    page.click("#diagram")  # focused, the wheel moves the diagram (with Ctrl it zooms), not the page
+    scrolled, y = page.evaluate("window.scrollY"), page.evaluate(view)
+    page.mouse.wheel(0, 200)
+    page.wait_for_function(f"{view} != {y}")
+    assert page.evaluate("window.scrollY") == scrolled
+    page.click(".tf-zoom-zoom-fit")
+    fitted = page.evaluate(zoom)
+    assert fitted < at
+    page.click(".tf-zoom-zoom-in")
+    assert page.evaluate(zoom) > fitted
+    expect(page.locator("#diagram .bjs-powered-by")).to_be_visible()
+    page.screenshot(path=str(out / f"diagram-{lang}.png"), full_page=True)
+
+    phone = new_page(contexts, browser, lang, phone=True)
+    login(phone, live_server, "sales")
+    phone.goto(f"{live_server}/tasks/{task_id}")
+    expect(phone.locator("#diagram[data-ready='1']")).to_be_attached()
+    key, form = phone.locator("#key-data").bounding_box(), phone.locator("#task-form").bounding_box()
+    assert key is not None and form is not None and key["y"] < form["y"]  # key data above the form
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"] + 1, f"the task page scrolls sideways on a phone ({width}px)"
+    diagram, svg = phone.locator("#diagram").bounding_box(), phone.locator("#diagram svg").first.bounding_box()
+    assert diagram is not None and svg is not None and svg["width"] <= diagram["width"] + 1
+    phone.screenshot(path=str(out / f"task-phone-{lang}.png"), full_page=True)
