@@ -31,7 +31,9 @@ def _message(app: Flask, task: TaskSummary, user: UserView) -> EmailMessage:
     with force_locale(app.config.get("BABEL_DEFAULT_LOCALE") or "zh"):
         link = url_for("tasks.task", task_id=task.id, _external=True)
         message = EmailMessage()
-        message["Subject"] = _("New task: %(task)s (%(title)s)", task=task.name, title=task.instance_title)
+        # The item a task is about (an applicant) tells apart tasks of one step in one case.
+        name = f"{task.name} · {task.subject}" if task.subject else task.name
+        message["Subject"] = _("New task: %(task)s (%(title)s)", task=name, title=task.instance_title)
         message["From"] = app.config["MAIL_SENDER"]
         message["To"] = formataddr((user.display_name, user.email or ""))
         message["Message-ID"] = make_msgid(domain="teamflow")
@@ -42,7 +44,7 @@ def _message(app: Flask, task: TaskSummary, user: UserView) -> EmailMessage:
                 name=user.display_name,
                 process=task.process_name,
                 title=task.instance_title,
-                task=task.name,
+                task=name,
                 link=link,
             )
         )

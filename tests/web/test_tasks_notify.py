@@ -154,3 +154,30 @@ def test_tasks_from_timers_and_the_api_are_mailed_once(app: Flask, sink: MailSin
     assert send_pending(app) == 1
     assert sink.messages[-1][0] == ["boss@example.org"] and "响应超时督办" in sink.messages[-1][1]["Subject"]
     assert "http://localhost:5000/tasks/" in sink.messages[-1][1].get_body().get_content()
+
+
+def test_a_mail_names_the_item_the_task_is_about(app: Flask) -> None:
+    from datetime import UTC, datetime
+
+    from engine.views import TaskSummary, UserView
+    from web.notify import _message
+
+    task = TaskSummary(
+        1,
+        1,
+        "招聘 销售专员",
+        "recruitment",
+        "招聘与选拔",
+        "Task_ScreenResume",
+        "简历筛选",
+        "hr",
+        None,
+        None,
+        50,
+        "open",
+        datetime.now(UTC),
+        subject="赵磊",
+    )
+    with app.test_request_context():
+        message = _message(app, task, UserView(1, "hr", "人事 陈静", ("hr",), ("staff",), "hr@example.org"))
+    assert "简历筛选 · 赵磊" in message["Subject"]
