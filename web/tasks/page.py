@@ -99,7 +99,7 @@ def render_task_page(
     )
     workable = summary.status == "open" and instance.status == "running"
     unsaved_rows = (
-        [(f.label, str(values[f.id])) for f in detail.form if str(values.get(f.id) or "").strip()]
+        [(f.label, names.value_text(f.id, values[f.id])) for f in detail.form if str(values.get(f.id) or "").strip()]
         if conflict and values and not workable
         else []
     )
