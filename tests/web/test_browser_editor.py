@@ -96,8 +96,17 @@ def test_owner_renames_a_task_adds_a_field_deploys_and_compares(
     expect(page.locator("#process-complaint .running")).to_contain_text("v1: 1")
     _shot(page, out, "home-zh")
     _open_editor(page, live_server, "complaint")
-    expect(page.locator("#canvas .bts-toggle-mode")).to_be_visible()  # token simulation on the canvas
+    expect(page.locator("#canvas .bts-toggle-mode")).to_have_text("流程模拟")  # token simulation on the canvas
+    expect(page.locator("#canvas .bjsl-button")).to_have_text(re.compile("个错误|没有问题"))
+    # The whole diagram fits beside the palette: no element hides behind the tools.
+    palette = page.locator("#canvas .djs-palette").bounding_box()
+    leftmost = page.evaluate(
+        "Math.min(...[...document.querySelectorAll('#canvas .djs-element:not(.djs-root)')]"
+        ".map(e => e.getBoundingClientRect().left))"
+    )
+    assert palette and leftmost > palette["x"] + palette["width"]
     _select(page, "Task_RecordComplaint")
+    expect(page.locator("#panel .bio-properties-panel-header-type")).to_have_text("用户任务")
     # Candidate groups are offered from the groups that exist, with their Chinese names.
     _group(page, "group-CamundaPlatform__UserAssignment")
     expect(page.locator("#panel input[id*='candidateGroups']")).to_have_attribute("list", "known-groups")

@@ -48,14 +48,16 @@ def test_owner_lands_on_the_processes_home_with_counts_and_links(app: Flask, cli
         instances.start_instance(session, "complaint", "service", {}, "two")
     response = client.post("/login", data={"username": "owner", "password": "demo"})
     assert response.headers["Location"] == "/processes/"
-    html = client.get("/processes/").get_data(as_text=True)
+    html = client.get("/processes/", headers={"Accept-Language": "zh"}).get_data(as_text=True)
     for key in ("complaint", "sales", "promotion", "recruitment"):
         assert f'id="process-{key}"' in html
         assert f"/processes/{key}/edit" in html
         assert f"/processes/{key}/history" in html
         assert f"/processes/{key}/versions/1/download" in html
     row = html.split('id="process-complaint"')[1].split("</tr>")[0]
-    assert "v1: 2" in row and "system" in row
+    assert "v1: 2" in row and "系统" in row  # deployed by `teamflow demo`, named for people
+    edit = client.get("/processes/complaint/edit", headers={"Accept-Language": "zh"}).get_data(as_text=True)
+    assert "<h1>编辑 客户投诉处理" in edit
     overview = client.get(f"{API}/overview").get_json()["processes"]
     complaint = next(p for p in overview if p["key"] == "complaint")
     assert complaint["running"] == [{"version": 1, "instances": 2}]

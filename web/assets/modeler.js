@@ -78,13 +78,58 @@ function create(canvasEl, panelEl, options = {}) {
     moddleExtensions: { camunda: camundaModdle }
   });
 
+  labelSimulationToggle(canvasEl, modeler.get('translate'));
   modeler.teamflowImport = modeler.importXML(xml || EMPTY_DIAGRAM).then((result) => {
-    modeler.get('canvas').zoom('fit-viewport', 'auto');
+    fitBesidePalette(modeler, canvasEl);
     canvasEl.dataset.ready = '1';
     return { warnings: result.warnings };
   });
 
   return modeler;
+}
+
+/**
+ * Fit the whole diagram into the part of the canvas the palette leaves free,
+ * so no start event or lane label hides behind the tools.
+ */
+function fitBesidePalette(modeler, canvasEl) {
+  const canvas = modeler.get('canvas');
+  canvas.zoom('fit-viewport', 'auto');
+  const palette = canvasEl.querySelector('.djs-palette');
+  const { inner, outer } = canvas.viewbox();
+  if (!palette || !inner.width || !inner.height) {
+    return;
+  }
+  const left = palette.getBoundingClientRect().right - canvasEl.getBoundingClientRect().left + 12;
+  const scale = Math.min(1, (outer.width - left - 12) / inner.width, (outer.height - 24) / inner.height);
+  if (scale <= 0) {
+    return;
+  }
+  canvas.viewbox({
+    x: inner.x - left / scale,
+    y: inner.y - (outer.height - inner.height * scale) / 2 / scale,
+    width: outer.width / scale,
+    height: outer.height / scale
+  });
+}
+
+/**
+ * Translate the token simulation's toggle, whose label the plugin writes as fixed English.
+ */
+function labelSimulationToggle(canvasEl, translate) {
+  const label = translate('Token Simulation');
+  const toggle = canvasEl.querySelector('.bts-toggle-mode');
+  if (!toggle || label === 'Token Simulation') {
+    return;
+  }
+  const relabel = () => {
+    const text = toggle.firstChild;
+    if (text && text.nodeType === Node.TEXT_NODE && text.textContent.includes('Token Simulation')) {
+      text.textContent = text.textContent.replace('Token Simulation', label);
+    }
+  };
+  relabel();
+  new MutationObserver(relabel).observe(toggle, { childList: true });
 }
 
 window.TeamflowModeler = { create, EMPTY_DIAGRAM };

@@ -24,13 +24,26 @@ def _may_edit() -> bool:
     return bool(current_user.has_role("owner"))
 
 
+def _user_names(session: Any) -> dict[str, str]:
+    """Map user names to the names people know them by; `teamflow demo` and `deploy` deploy as "system"."""
+    return {"system": _("System"), **{u.name: u.display_name for u in people.list_users(session)}}
+
+
 def _home(status: int = 200, **extra: Any) -> Any:
     session = get_session()
     rows = editing.home(session, current_user.name)
     drafts = editing.new_drafts(session, current_user.name) if _may_edit() else []
     groups = people.list_groups(session)
     return (
-        render_template("editor/home.html", rows=rows, drafts=drafts, may_edit=_may_edit(), groups=groups, **extra),
+        render_template(
+            "editor/home.html",
+            rows=rows,
+            drafts=drafts,
+            may_edit=_may_edit(),
+            groups=groups,
+            user_names=_user_names(session),
+            **extra,
+        ),
         status,
     )
 
@@ -97,7 +110,7 @@ def history(key: str) -> Any:
         running=running,
         files=files,
         may_edit=_may_edit(),
-        user_names={u.name: u.display_name for u in people.list_users(session)},
+        user_names=_user_names(session),
         group_names=people.group_names(session),
     )
 
@@ -143,11 +156,13 @@ def edit(key: str) -> Any:
         "api": url_for("api.get_draft", key=key).removesuffix("/draft"),
         "home": url_for("editor.home"),
     }
-    latest = next((v.version for v in definitions.list_processes(session) if v.key == key), None)
+    deployed = next((v for v in definitions.list_processes(session) if v.key == key), None)
+    latest = deployed.version if deployed else None
     stale = draft.updated_at is not None and draft.base_version is not None and latest != draft.base_version
     return render_template(
         "editor/edit.html",
         key=key,
+        name=deployed.name if deployed else "",
         draft=draft,
         groups=groups,
         scenarios=scenarios,
