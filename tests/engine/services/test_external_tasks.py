@@ -198,7 +198,7 @@ def test_send_tasks_and_message_throw_and_end_events_can_be_external_tasks(sessi
     inst = instances.start_instance(session, "external_notify", "sales1", {"to": "华信"}, "通知")
     session.commit()
     for topic, element in (("mail", "Send_Mail"), ("sms", "Throw_Sms"), ("notify", "End_Notify")):
-        [task] = fetch(session, topics=[external_tasks.TopicRequest(topic, 1000)])
+        [task] = fetch(session, topics=[external_tasks.TopicRequest(topic, 60_000)])
         assert (task.element_id, task.variables["to"]) == (element, "华信")
         external_tasks.complete(session, task.id, "stock", "w1", {f"{topic}_sent": True})
         session.commit()
