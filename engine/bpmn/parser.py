@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine.bpmn import camunda_io, form_rules, integration, juel, lanes, serializer, timer_values
+from engine.bpmn import camunda_io, feel, form_rules, integration, juel, lanes, serializer, timer_values
 from engine.bpmn.scripting import ScriptCompileError, compile_expression, compile_script
 from engine.errors import DefinitionError, DefinitionProblem
 
@@ -315,6 +315,18 @@ class _Checker:
             self._condition(cond, cond.getparent())
         for cond in root.iterfind(".//bpmn:conditionalEventDefinition/bpmn:condition", NS):
             self._condition(cond, cond.getparent().getparent())
+        self._unconditioned_choices()
+        # Camunda 7 does not read an activity's ioSpecification nor the data associations between its inputs
+        # and outputs and data objects: they document the model. SpiffWorkflow would fail the task for a data
+        # output nobody sets.
+        for spec in list(root.iterfind(".//bpmn:ioSpecification", NS)):
+            activity = spec.getparent()
+            if etree.QName(activity).localname == "process":
+                continue
+            for child in [spec, *activity.iterfind("bpmn:dataInputAssociation", NS)]:
+                activity.remove(child)
+            for child in list(activity.iterfind("bpmn:dataOutputAssociation", NS)):
+                activity.remove(child)
         for script in root.iterfind(".//bpmn:scriptTask", NS):
             body = script.find("bpmn:script", NS)
             fmt = (script.get("scriptFormat") or "python").lower()
@@ -463,8 +475,41 @@ class _Checker:
                 connector.getparent().getparent(), f"Camunda connectors cannot run in Teamflow; {EXTERNAL_WAY_OUT}"
             )
 
+    def _unconditioned_choices(self) -> None:
+        """A non-default flow out of an exclusive gateway without a condition is taken when reached, as in Camunda.
+
+        Camunda 7 tries the outgoing flows in order and takes the first whose condition holds, a flow without
+        a condition holding always; the owner is warned, since later flows can then never be taken.
+        """
+        for gateway in self.doc.root.iterfind(".//bpmn:exclusiveGateway", NS):
+            gateway_id = gateway.get("id")
+            flows = [
+                f
+                for f in gateway.getparent().iterfind("bpmn:sequenceFlow", NS)
+                if f.get("sourceRef") == gateway_id and f.get("id") != gateway.get("default")
+            ]
+            if len(flows) < 2:
+                continue
+            for flow in flows:
+                if flow.find("bpmn:conditionExpression", NS) is None:
+                    cond = etree.SubElement(flow, f"{{{BPMN_NS}}}conditionExpression")
+                    cond.text = "True"
+                    self.warn(flow, "this flow has no condition: it is taken whenever the gateway reaches it")
+
     def _condition(self, cond: Any, element: Any) -> None:
         source = _text(cond)
+        if feel.is_feel(source, cond.get("language")):
+            try:
+                python = feel.translate(source)
+                compile_expression(python)
+            except juel.JuelError as exc:
+                self.add(element, f"FEEL condition {source!r}: {exc.message} at position {exc.position}")
+            except ScriptCompileError as exc:
+                self.add(element, f"FEEL condition {source!r} cannot be translated: {exc}")
+            else:
+                cond.text = f"juel_bool({python})"
+                cond.attrib.pop("language", None)
+            return
         if (cond.get("language") or "").lower() not in ("", "python", "juel"):
             self.add(element, f"condition language {cond.get('language')!r} is not supported; use JUEL or Python")
             return

@@ -86,13 +86,16 @@ GUARDS: dict[str, Any] = {
     **juel.HELPERS,
 }
 
-_RESERVED = set(GUARDS) | {"juel_var"}
+_RESERVED = set(GUARDS) | {"juel_var", "locals"}
 
 
 def _namespace(context: dict[str, Any], external_context: dict[str, Any] | None) -> dict[str, Any]:
     namespace = {**context, **(external_context or {}), **GUARDS}
     # execution.getVariable('x') in JUEL: null for a variable that is not set.
     namespace["juel_var"] = lambda name: namespace.get(name) if name not in _RESERVED else None
+    # locals(): a copy of the process variables as the script sees them now ('x' in locals()), never the
+    # guards or builtins around them.
+    namespace["locals"] = lambda: {k: v for k, v in namespace.items() if k not in _RESERVED and not k.startswith("_")}
     return namespace
 
 

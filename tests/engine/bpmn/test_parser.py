@@ -174,3 +174,72 @@ def test_form_field_rules_are_read() -> None:
     [process] = parse_deployment([("simple.bpmn", _with_rule("note", "required_if", "kind=b").encode())], GROUPS)
     note = process.task_meta["Task_Enter"]["form"][1]
     assert note["properties"] == {"required_if": "kind=b"}
+
+
+def _choice(flows: str, extra: str = "") -> bytes:
+    """A process: a script sets n, an exclusive gateway chooses between ends A and B."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="choice" name="Choice" isExecutable="true">
+    <bpmn:startEvent id="S"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="S" targetRef="Set"/>
+    <bpmn:scriptTask id="Set" scriptFormat="python">{extra}<bpmn:script>n = 5</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f1" sourceRef="Set" targetRef="G"/>
+    <bpmn:exclusiveGateway id="G"/>
+    {flows}
+    <bpmn:endEvent id="A"/>
+    <bpmn:endEvent id="B"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+def _end_of(process) -> str:  # type: ignore[no-untyped-def]
+    from engine.bpmn import runner
+
+    workflow = runner.create_workflow(process.spec, process.subprocess_specs, {})
+    runner.run_steps(workflow)
+    assert runner.is_completed(workflow)
+    return runner.end_event(workflow)[0]
+
+
+@pytest.mark.parametrize(
+    ("condition", "end"),
+    [("=n &gt; 3", "A"), ("= not(n &gt; 3)", "B"), ('=n = 5 and "x" != "y"', "A"), ("=n = 4 or n &lt; 0", "B")],
+)
+def test_feel_conditions_are_translated_at_deploy(condition: str, end: str) -> None:
+    flows = f"""<bpmn:sequenceFlow id="fa" sourceRef="G" targetRef="A">
+      <bpmn:conditionExpression>{condition}</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="fb" sourceRef="G" targetRef="B">
+      <bpmn:conditionExpression>{"= not(" + condition[1:] + ")"}</bpmn:conditionExpression></bpmn:sequenceFlow>"""
+    [process] = parse_deployment([("c.bpmn", _choice(flows))], GROUPS)
+    assert _end_of(process) == end
+
+
+@pytest.mark.parametrize(
+    ("condition", "words"),
+    [
+        ('= some r in risks satisfies r = "red"', "FEEL 'some' is not supported at position 3"),
+        ("=count(risks) &gt; 1", "FEEL function count() is not supported at position 2"),
+        ("=n in [1..3]", "FEEL 'in' is not supported"),
+        ("=n ~ 3", "'~' is not supported"),
+    ],
+)
+def test_feel_outside_the_subset_is_refused_with_its_position(condition: str, words: str) -> None:
+    flows = f"""<bpmn:sequenceFlow id="fa" sourceRef="G" targetRef="A">
+      <bpmn:conditionExpression>{condition}</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="fb" sourceRef="G" targetRef="B"/>"""
+    problems = problems_of([("c.bpmn", _choice(flows))])
+    assert [p.element_id for p in problems] == ["fa"] and words in problems[0].message, problems
+
+
+def test_a_flow_without_condition_is_taken_when_reached_as_in_camunda() -> None:
+    flows = """<bpmn:sequenceFlow id="fa" sourceRef="G" targetRef="A">
+      <bpmn:conditionExpression>n &gt; 10</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="fb" sourceRef="G" targetRef="B"/>"""
+    # An ioSpecification whose output nobody sets documents the model, as in Camunda.
+    io = """<bpmn:ioSpecification><bpmn:dataOutput id="out" name="Result"/><bpmn:inputSet/>
+      <bpmn:outputSet><bpmn:dataOutputRefs>out</bpmn:dataOutputRefs></bpmn:outputSet></bpmn:ioSpecification>"""
+    [process] = parse_deployment([("c.bpmn", _choice(flows, io))], GROUPS)
+    assert _end_of(process) == "B"
+    [warning] = process.warnings
+    assert warning.element_id == "fb" and "no condition" in warning.message

@@ -58,3 +58,14 @@ def test_expressions_cannot_reach_dunders() -> None:
     assert env.evaluate("a + 1", {"a": 1}) == 2
     with pytest.raises(ScriptCompileError):
         env.evaluate("a.__class__", {"a": 1})
+
+
+def test_locals_lists_the_variables_a_script_sees_and_nothing_of_the_sandbox() -> None:
+    env = RestrictedEnvironment()
+    context = {"hey": False}
+    env.execute("seen = sorted(locals())\nif 'hey' in locals():\n  hey = True\nelse:\n  other = True", context)
+    assert context == {"hey": True, "seen": ["hey"]}
+    context = {}
+    env.execute("if 'hey' in locals():\n  hey = True\nelse:\n  something_else = True", context)
+    assert context == {"something_else": True}
+    assert "_getattr_" not in env.evaluate("locals()", {"a": 1})
