@@ -175,7 +175,8 @@ def test_owner_renames_a_task_adds_a_field_deploys_and_compares(
     expect(phone.locator("#diagram-right[data-marked='1']")).to_be_attached()
     _shot(phone, out, "compare-phone-zh")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375 + 1
-    for name, path in (("history", "/processes/complaint/history"), ("editor", "/processes/recruitment/edit")):  # the longest decision tab
+    # The editor of recruitment has the longest decision-table tab.
+    for name, path in (("history", "/processes/complaint/history"), ("editor", "/processes/recruitment/edit")):
         phone.goto(f"{live_server}{path}")
         if name == "editor":
             expect(phone.locator("#canvas[data-ready='1']")).to_be_attached()
