@@ -26,6 +26,7 @@ from web.api.schemas import (
     ref,
     task_json,
 )
+from web.auth import role_required
 from web.db import get_session
 
 MANAGERS_ONLY = "Managers and admins only."
@@ -281,7 +282,7 @@ def monitor_heatmap(key: str) -> Any:
     errors=(403, 404, 409, 422),
     description=MANAGERS_ONLY + " Give the version you saw to be told (409) when someone changed it meanwhile.",
 )
-@login_required  # type: ignore[misc]
+@role_required("manager")
 def edit_instance_data(instance_id: int) -> Any:
     """Change a data value the instance's open or failed steps see."""
     body = json_body(required=True)

@@ -13,6 +13,7 @@ from web.api.changes import commit_change
 from web.api.inputs import ID, json_body, object_field, str_arg, string_field
 from web.api.openapi import operation, query
 from web.api.schemas import TASK_STATUSES, instance_json, task_detail_json, task_json
+from web.auth import role_required
 from web.clock import team_today
 from web.db import get_session
 
@@ -77,7 +78,7 @@ def unclaim_task(task_id: int) -> Any:
     errors=(403, 404, 409, 422),
     description="Managers only.",
 )
-@login_required  # type: ignore[misc]
+@role_required("manager")
 def assign_task(task_id: int) -> Any:
     """Give a task to a named user."""
     user = string_field(json_body(required=True), "user", required=True) or ""
