@@ -5,6 +5,7 @@ Screenshots in both languages go to pytest-playwright's ``output_path`` (``test-
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -240,6 +241,8 @@ def test_pages_speak_business_words(
     expect(key_data).to_contain_text("严重程度")
     expect(key_data).to_contain_text("较高")  # the decision's value, by its label
     expect(key_data).to_contain_text("4小时" if lang == "zh" else "4 hours")
+    expect(key_data.locator("dd", has_text=re.compile("^中$"))).to_have_count(1)  # priority 70, by its label
+    expect(key_data).not_to_contain_text("70")
     main = page.locator("main")
     for code_word in ("PT4H", "response_deadline", "severity", "(", "complaint_severity"):
         expect(main.locator(".task-doc")).not_to_contain_text(code_word)

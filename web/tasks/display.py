@@ -127,8 +127,8 @@ class DiagramNames:
             return _("Yes") if value else _("No")
         if value is None:
             return "—"
-        if isinstance(value, str) and key in self.options:
-            return self.options[key].get(value, value)
+        if key in self.options and str(value) in self.options[key]:
+            return self.options[key][str(value)]  # a number a decision sets may have labels too
         if isinstance(value, str) and (duration := iso_duration(value)) is not None:
             return str(format_timedelta(duration, threshold=1, add_direction=False))
         if isinstance(value, int | float) and not key.endswith(("_no", "_id", "_year")):
