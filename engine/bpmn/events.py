@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -34,6 +36,34 @@ def _message_definitions(task_spec: Any) -> list[MessageEventDefinition]:
     if isinstance(definition, MultipleEventDefinition):
         return [d for d in definition.event_definitions if isinstance(d, MessageEventDefinition)]
     return [definition] if isinstance(definition, MessageEventDefinition) else []
+
+
+# What each parsed spec can wait for, computed once per spec object (specs are cached per version).
+_WAIT_KINDS: weakref.WeakKeyDictionary[Any, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
+def wait_kinds(spec: Any, subprocess_specs: dict[str, Any]) -> frozenset[str]:
+    """Tell which outside events ("timer", "message") a process or its sub-processes can ever wait for.
+
+    An instance of a process that has no timer (or message) event has no timer (or subscription) rows,
+    so saving it need not look for them.
+    """
+    kinds = _WAIT_KINDS.get(spec)
+    if kinds is None:
+        found: set[str] = set()
+        for process in (spec, *subprocess_specs.values()):
+            for task_spec in process.task_specs.values():
+                definition = getattr(task_spec, "event_definition", None)
+                inner = (
+                    definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+                )
+                for each in inner:
+                    if isinstance(each, TimerEventDefinition):
+                        found.add("timer")
+                    elif isinstance(each, MessageEventDefinition):
+                        found.add("message")
+        kinds = _WAIT_KINDS[spec] = frozenset(found)
+    return kinds
 
 
 def waiting_messages(workflow: BpmnWorkflow) -> list[WaitingMessage]:

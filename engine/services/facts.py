@@ -135,7 +135,10 @@ def reached_after_name(element_id: str) -> str:
 
 def task_opened(session: Session, task: HumanTask, instance: ProcessInstance) -> None:
     """Count a new user task, and the instance reaching its element for the first time."""
-    first = not repo.reached_before(session, task.instance_id, task.element_id, task.id)
+    # A completed element had a task before this one: only a step reached for the first time needs the query.
+    first = task.element_id not in (instance.completed_elements or []) and not repo.reached_before(
+        session, task.instance_id, task.element_id, task.id
+    )
     repo.tally(session, task.process_key, task.element_id, tasks=1, instances=1 if first else 0)
     if first and (task.process_key, task.element_id) in TIMED_ELEMENTS:
         seconds = max(0.0, (task.created_at - instance.started_at).total_seconds())

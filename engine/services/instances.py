@@ -92,12 +92,13 @@ def start_instance(
     return instance_detail(session, instance)
 
 
-def _advance(session: Session, instance: ProcessInstance, workflow: Any, actor: str, step: Any) -> None:
+def _advance(session: Session, instance: ProcessInstance, workflow: Any, actor: str, step: Any) -> list[HumanTask]:
+    """Run a step of the workflow and save what it became; return the tasks it opened."""
     try:
         step()
     except runner.WorkflowFailure as failure:
         projection.record_failure(session, instance, failure, actor)
-    projection.save(session, instance, workflow, actor)
+    return projection.save(session, instance, workflow, actor)
 
 
 def _instance(session: Session, instance_id: int) -> ProcessInstance:
@@ -316,12 +317,10 @@ def complete_task(
         except KeyError:
             raise ConflictError(f"task {task_id} is no longer ready in its instance") from None
 
-    before = {row.id for row in tasks_repo.open_for_instance(session, instance.id)}
-    _advance(session, instance, workflow, actor, step)
+    opened = _advance(session, instance, workflow, actor, step)
     meta = projection.task_meta(session, instance)
-    for row in tasks_repo.open_for_instance(session, instance.id):
-        if row.id not in before:
-            _explain_return(session, row, task, meta.get(row.element_id, {}))
+    for row in opened:
+        _explain_return(session, row, task, meta.get(row.element_id, {}))
     return task_summary(session, task)
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from engine.bpmn import lanes, runner, serializer
+from engine.bpmn import events, lanes, runner, serializer
 from engine.db import utcnow
 from engine.models import HumanTask, ProcessInstance, Timer
 from engine.repositories import audit, workflow_cache
@@ -75,17 +75,19 @@ def record_failure(session: Session, instance: ProcessInstance, failure: runner.
     )
 
 
-def save(session: Session, instance: ProcessInstance, workflow: Any, actor: str) -> None:
-    """Store the workflow and project it: open tasks, waiting timers, status, data.
+def save(session: Session, instance: ProcessInstance, workflow: Any, actor: str) -> list[HumanTask]:
+    """Store the workflow and project it: open tasks, waiting timers, status, data; return the tasks it opened.
 
     :raises ConflictError: the instance changed underneath (row version check).
     """
     with instances_repo.version_checked(instance.id):
-        _save(session, instance, workflow, actor)
+        return _save(session, instance, workflow, actor)
 
 
-def _save(session: Session, instance: ProcessInstance, workflow: Any, actor: str) -> None:
+def _save(session: Session, instance: ProcessInstance, workflow: Any, actor: str) -> list[HumanTask]:
     meta = task_meta(session, instance)
+    # A version without timer or message events (or external tasks) has no rows of those kinds to keep in step.
+    kinds = events.wait_kinds(*definitions.spec_for(session, instance.process_version_id))
     data = serializer.to_jsonable(runner.current_data(workflow))
     instance.data = data
     business_keys.adopt_from_data(session, instance, meta.get("", {}).get("business_key_field"), actor)
@@ -104,15 +106,21 @@ def _save(session: Session, instance: ProcessInstance, workflow: Any, actor: str
     instance.workflow = serializer.dump_workflow(workflow)
     # One UPDATE of the instance, with the version check, before the projection's queries autoflush it.
     instances_repo.save(session, instance)
-    _sync_tasks(session, instance, workflow, meta, actor)
-    _sync_timers(session, instance, workflow)
-    subscriptions.sync(session, instance, workflow)
-    subscriptions.sync_external_tasks(session, instance, workflow, meta, actor)
+    opened = _sync_tasks(session, instance, workflow, meta, actor)
+    if "timer" in kinds:
+        _sync_timers(session, instance, workflow)
+    if "message" in kinds:
+        subscriptions.sync(session, instance, workflow)
+    if meta.get("", {}).get("external_tasks"):
+        subscriptions.sync_external_tasks(session, instance, workflow, meta, actor)
     instances_repo.save(session, instance)
     workflow_cache.keep_after_commit(session, instance.id, instance.row_version, instance.workflow, workflow)
+    return opened
 
 
-def _sync_tasks(session: Session, instance: ProcessInstance, workflow: Any, meta: dict[str, Any], actor: str) -> None:
+def _sync_tasks(
+    session: Session, instance: ProcessInstance, workflow: Any, meta: dict[str, Any], actor: str
+) -> list[HumanTask]:
     ready = {t.spiff_id: t for t in runner.ready_tasks(workflow)}
     existing = {row.spiff_task_id: row for row in tasks_repo.open_for_instance(session, instance.id)}
     now = utcnow()
@@ -120,8 +128,9 @@ def _sync_tasks(session: Session, instance: ProcessInstance, workflow: Any, meta
         if spiff_id not in ready:
             row.status = "cancelled"
             row.completed_at = now
+    opened: list[HumanTask] = []
     if instance.status in ("terminated",):
-        return
+        return opened
     for spiff_id, task in ready.items():
         if spiff_id in existing:
             continue
@@ -157,6 +166,7 @@ def _sync_tasks(session: Session, instance: ProcessInstance, workflow: Any, meta
             reason=_text_of(data, info.get("reason_field"), 4000),
         )
         tasks_repo.add(session, row, groups)
+        opened.append(row)
         facts.task_opened(session, row, instance)
         audit.record(
             session,
@@ -167,6 +177,7 @@ def _sync_tasks(session: Session, instance: ProcessInstance, workflow: Any, meta
             task.element_id,
             {"task_id": row.id, "name": row.name, "group": row.group_id, "assignee": row.assignee},
         )
+    return opened
 
 
 def _text_of(data: dict[str, Any], name: str | None, limit: int) -> str | None:

@@ -307,23 +307,33 @@ def fill_queues(url: str, completed: int, open_: int) -> None:
 
 
 def queue_p95(url: str, sizes: Sizes) -> dict[str, float]:
-    """p95 of bench's group queue and own queue over a filled database."""
+    """p95 of bench's first page of "my groups' tasks" and "my tasks" over a filled database.
+
+    Each read is the queue page's own: the first page with its capped count, as the queue page and
+    GET /api/v1/queue read it, in a session of its own (as a request has).
+    """
     fill_queues(url, sizes.completed_tasks, sizes.open_tasks)
     db = make_engine(url)
     factory = make_session_factory(db)
-    figures = {}
+    figures: dict[str, float] = {}
     try:
-        for name, read in (("groups", task_queue.group_tasks), ("mine", task_queue.my_tasks)):
+        for name, which in (("groups", "groups"), ("mine", "mine")):
 
-            def once(read: Callable[..., Any] = read) -> None:
+            def once(which: str = which) -> None:
                 with factory() as session:
-                    read(session, "bench")
+                    task_queue.queue_page(session, "bench", which)
 
             once()
             figures[name] = ms(p95([clock(once) for _ in range(sizes.queue_samples)]))
+            cpu = time.process_time()
+            for _ in range(sizes.queue_samples):
+                once()
+            figures[f"{name}_cpu"] = ms((time.process_time() - cpu) / sizes.queue_samples)
         with factory() as session:
-            figures["group_rows"] = len(task_queue.group_tasks(session, "bench"))
-            figures["my_rows"] = len(task_queue.my_tasks(session, "bench"))
+            for name in ("groups", "mine"):
+                page = task_queue.queue_page(session, "bench", name)
+                figures[f"{name}_rows"] = len(page.tasks)
+                figures[f"{name}_total"] = page.total
     finally:
         db.dispose()
     return figures
