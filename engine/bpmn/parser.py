@@ -134,9 +134,21 @@ def _load(files: Sequence[tuple[str, bytes]], problems: list[DefinitionProblem])
             )
             continue
         doc = _Doc(name, text, root, kind)
+        duplicates = []
         for element in root.iter():
             if isinstance(element.tag, str) and element.get("id"):
+                # ids are unique among BPMN/DMN elements; Camunda extensions (form values...) reuse theirs
+                if element.get("id") in doc.lines and etree.QName(element).namespace in (BPMN_NS, *DMN_NAMESPACES):
+                    duplicates.append(element)
                 doc.lines.setdefault(element.get("id"), element.sourceline)
+        if duplicates:
+            problems.extend(
+                DefinitionProblem(
+                    name, e.get("id"), e.sourceline, f"the id {e.get('id')} is used by more than one element"
+                )
+                for e in duplicates
+            )
+            continue
         if kind == "bpmn":
             _read_as_camunda(root)
         docs.append(doc)
