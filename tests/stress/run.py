@@ -63,6 +63,7 @@ class Outcome:
     server_errors: list[tuple[float, str, int, str]] = field(default_factory=list)
     connection_errors: list[tuple[float, str]] = field(default_factory=list)
     completed_200: list[tuple[int, str]] = field(default_factory=list)  # (task id, note)
+    started_201: list[int] = field(default_factory=list)  # instance ids
     requests: int = 0
 
     def note(self, kind: str, status: int) -> None:
@@ -380,6 +381,8 @@ def run(args: argparse.Namespace) -> int:
                 started_count += 1
             if status != 201:
                 return
+            with outcome.lock:
+                outcome.started_201.append(int(instance["id"]))
             task_id = first_task(instance, "Task_First")
             if task_id is None:
                 return
@@ -505,6 +508,12 @@ def verify(factory: Any, outcome: Outcome, kill_window: list[float]) -> list[str
         fired = Counter(
             e.instance_id for e in session.scalars(select(AuditEvent).where(AuditEvent.type == "timer_fired"))
         )
+        stored = {instance.id for instance in instances}
+        for instance_id in outcome.started_201:
+            if instance_id not in stored:
+                problems.append(f"instance {instance_id} answered 201 but is not stored")
+        if len(set(outcome.started_201)) != len(outcome.started_201):
+            problems.append("two starts answered 201 with the same instance id")
         for instance in instances:
             if instance.status != "completed":
                 problems.append(f"instance {instance.id} is {instance.status}, not completed")

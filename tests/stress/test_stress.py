@@ -1,4 +1,4 @@
-"""Run the stress script's short version on PostgreSQL: two servers, two workers, races, kill -9."""
+"""Run the stress script's short version: two servers and two workers on PostgreSQL, one of each on SQLite."""
 
 from __future__ import annotations
 
@@ -30,3 +30,13 @@ def test_quick_stress_run_on_postgresql_holds_every_check() -> None:
     assert "OK" in result.stdout.splitlines()
     assert "complete 409" in result.stdout  # the races really happened, and their losers got conflicts
     assert "complete 5" not in result.stdout and "start 5" not in result.stdout
+
+
+def test_quick_stress_run_on_sqlite_in_wal_mode_survives_the_kill() -> None:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--sqlite"], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK" in result.stdout.splitlines()
+    assert "database: sqlite (WAL)" in result.stdout
+    assert "complete 409" in result.stdout
