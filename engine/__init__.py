@@ -3,6 +3,7 @@
 The web app and the CLI use only what this module exports.
 """
 
+from engine.bpmn.scripting import configure as configure_scripts
 from engine.db import Base, begin_writing, make_engine, make_session_factory, utcnow
 from engine.errors import (
     ConflictError,
@@ -46,6 +47,7 @@ __all__ = [
     "audit",
     "begin_writing",
     "cases",
+    "configure_scripts",
     "definitions",
     "editing",
     "external_tasks",

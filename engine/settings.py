@@ -13,8 +13,12 @@ class EngineSettings:
     :param database_url: SQLAlchemy URL of the database holding every instance.
     :param processes_dir: folder of BPMN/DMN files that ``teamflow demo`` deploys.
     :param timer_poll_seconds: how often the timer runner looks for due timers.
+    :param script_timeout_seconds: how long one script or condition may run before its instance goes into error.
+    :param script_memory_mb: how much memory one value a script builds may take.
     """
 
     database_url: str
     processes_dir: Path | None = None
     timer_poll_seconds: float = 5.0
+    script_timeout_seconds: float = 2.0
+    script_memory_mb: int = 200

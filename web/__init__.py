@@ -10,7 +10,7 @@ from flask import Flask, request, session
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
-from engine import EngineSettings, make_engine, make_session_factory
+from engine import EngineSettings, configure_scripts, make_engine, make_session_factory
 from web import environment
 
 csrf = CSRFProtect()
@@ -38,6 +38,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         DATABASE_URL=None,
         PROCESSES_DIR=str(ROOT / "processes"),
         TIMER_POLL_SECONDS=5.0,
+        SCRIPT_TIMEOUT=2.0,
+        SCRIPT_MEMORY_MB=200,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
@@ -73,7 +75,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         database_url=app.config["DATABASE_URL"],
         processes_dir=Path(app.config["PROCESSES_DIR"]),
         timer_poll_seconds=float(app.config["TIMER_POLL_SECONDS"]),
+        script_timeout_seconds=float(app.config["SCRIPT_TIMEOUT"]),
+        script_memory_mb=int(app.config["SCRIPT_MEMORY_MB"]),
     )
+    configure_scripts(settings.script_timeout_seconds, settings.script_memory_mb)
     db_engine = make_engine(settings.database_url)
     app.extensions["engine"] = {
         "settings": settings,

@@ -54,6 +54,8 @@ VARIABLES: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "TEAMFLOW_SECRET_KEY": ("SECRET_KEY", _text),
     "TEAMFLOW_PROCESSES_DIR": ("PROCESSES_DIR", _text),
     "TEAMFLOW_TIMER_POLL_SECONDS": ("TIMER_POLL_SECONDS", _number(0.05, 3600)),
+    "TEAMFLOW_SCRIPT_TIMEOUT": ("SCRIPT_TIMEOUT", _number(0.01, 3600)),
+    "TEAMFLOW_SCRIPT_MEMORY_MB": ("SCRIPT_MEMORY_MB", _number(1, 1_000_000)),
     "TEAMFLOW_BASE_URL": ("BASE_URL", _text),
     "TEAMFLOW_SECURE_COOKIES": ("SECURE_COOKIES", _flag),
     "TEAMFLOW_MAIL_SERVER": ("MAIL_SERVER", _text),
