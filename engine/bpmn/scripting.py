@@ -279,6 +279,16 @@ def compile_script(source: str) -> CodeType:
     return result.code
 
 
+@lru_cache(maxsize=1024)
+def loop_names(source: str) -> frozenset[str]:
+    """Names a script binds only as ``for`` loop targets: script-local, never written to the instance data."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.For | ast.AsyncFor):
+            names.update(n.id for n in ast.walk(node.target) if isinstance(n, ast.Name))
+    return frozenset(names)
+
+
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
     """Evaluate against task data with guarded attribute access and no imports or file access."""
 
@@ -292,8 +302,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[
         namespace = _namespace(context, external_context)
         _run(code, namespace, "exec")
         external = external_context or {}
+        local = loop_names(script)
         for key, value in namespace.items():
-            if key in _RESERVED or key in external or callable(value) or isinstance(value, ModuleType):
+            if key in _RESERVED or key in local or key in external or callable(value) or isinstance(value, ModuleType):
                 continue
             context[key] = value
         for key in [k for k in context if k not in namespace]:

@@ -69,3 +69,9 @@ def test_ordinary_arithmetic_is_unchanged():
 def test_a_bare_except_is_refused_at_compile_time():
     with pytest.raises(ScriptCompileError, match="bare except"):
         SCRIPT_ENGINE.environment.execute("try:\n    x = 1\nexcept:\n    pass", {})
+
+
+def test_loop_variables_stay_in_the_script():
+    data = {"names": "a,b", "kept": 1}
+    SCRIPT_ENGINE.environment.execute("out = []\nfor line in names.split(','):\n    out.append(line)\nkept = 2", data)
+    assert data == {"names": "a,b", "kept": 2, "out": ["a", "b"]}
